@@ -1,0 +1,154 @@
+package fhirjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func stdDecode(t testing.TB, data []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("encoding/json rejects %q: %v", data, err)
+	}
+	return v
+}
+
+func TestDecodeMatchesEncodingJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{name: "resource", in: `{"resourceType":"Patient","id":"x","active":true,"name":[{"given":["A","B"]}],"deceasedBoolean":false,"x":null}`},
+		{name: "numbers", in: `[0, -1, 1.50, 2e10, -3.25E-3, 12345678901234567890.000]`},
+		{name: "escapes", in: `{"a":"\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","b":"é"}`},
+		{name: "empty containers", in: ` { "a" : { } , "b" : [ ] } `},
+		{name: "byte order mark", in: "\xEF\xBB\xBF{\"a\":1}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Decode([]byte(tc.in))
+			require.NoError(t, err)
+			assert.Equal(t, stdDecode(t, []byte(strings.TrimPrefix(tc.in, "\xEF\xBB\xBF"))), got)
+		})
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	tests := []struct {
+		name       string
+		in         string
+		kind       Kind
+		line, col  int
+		msgContain string
+	}{
+		{name: "duplicate key", in: "{\n  \"a\": 1,\n  \"a\": 2\n}", kind: KindDuplicateKey, line: 3, col: 3, msgContain: `duplicate JSON property "a"`},
+		{name: "invalid utf-8", in: "{\"a\": \"\xff\xfe\"}", kind: KindInvalidUTF8, line: 1, col: 8},
+		{name: "unpaired surrogate", in: `{"a": "\ud800x"}`, kind: KindInvalidUTF8},
+		{name: "trailing comma", in: "{\"a\": 1,}", kind: KindSyntax, line: 1, col: 9},
+		{name: "wrong close", in: "{\"a\": [1, 2}", kind: KindSyntax, line: 1, col: 12, msgContain: "expected ',' or ']'"},
+		{name: "unquoted key", in: "{a: 1}", kind: KindSyntax, msgContain: "quoted property name"},
+		{name: "comment", in: "{/* c */}", kind: KindSyntax},
+		{name: "leading zero", in: "[01]", kind: KindSyntax},
+		{name: "trailing garbage", in: "{} x", kind: KindSyntax, msgContain: "after the end"},
+		{name: "control character", in: "[\"a\tb\"]", kind: KindSyntax},
+		{name: "truncated", in: `{"a": "b`, kind: KindSyntax, msgContain: "unterminated"},
+		{name: "empty", in: ``, kind: KindSyntax},
+		{name: "too deep", in: strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), kind: KindTooDeep},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode([]byte(tc.in))
+			var se *SyntaxError
+			require.True(t, errors.As(err, &se), "error %v", err)
+			assert.Equal(t, tc.kind, se.Kind)
+			if tc.line != 0 {
+				assert.Equal(t, tc.line, se.Line, "line")
+				assert.Equal(t, tc.col, se.Column, "column")
+			}
+			assert.Contains(t, se.Error(), tc.msgContain)
+		})
+	}
+}
+
+func TestDecodeAcceptsMaxDepth(t *testing.T) {
+	in := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
+	_, err := Decode([]byte(in))
+	assert.NoError(t, err)
+}
+
+func TestDecodeObject(t *testing.T) {
+	_, err := DecodeObject([]byte(`[1]`))
+	assert.ErrorIs(t, err, ErrNotObject)
+	m, err := DecodeObject([]byte(`{"resourceType":"Basic"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "Basic", m["resourceType"])
+}
+
+func TestLocate(t *testing.T) {
+	doc := []byte("{\n  \"resourceType\": \"Patient\",\n  \"identifier\": [\n    {\"use\": \"x\"},\n    {\n      \"sys\\u0074em\": \"urn:a\",\n      \"value\": [1, {\"b\": 2}]\n    }\n  ]\n}")
+	tests := []struct {
+		name      string
+		path      []Step
+		line, col int
+		ok        bool
+	}{
+		{name: "root", path: nil, line: 1, col: 1, ok: true},
+		{name: "top key", path: []Step{Key("identifier")}, line: 3, col: 3, ok: true},
+		{name: "array element", path: []Step{Key("identifier"), Index(1)}, line: 5, col: 5, ok: true},
+		{name: "escaped key", path: []Step{Key("identifier"), Index(1), Key("system")}, line: 6, col: 7, ok: true},
+		{name: "deep", path: []Step{Key("identifier"), Index(1), Key("value"), Index(1), Key("b")}, line: 7, col: 21, ok: true},
+		{name: "missing key", path: []Step{Key("name")}, ok: false},
+		{name: "index out of range", path: []Step{Key("identifier"), Index(2)}, ok: false},
+		{name: "key into array", path: []Step{Key("identifier"), Key("use")}, ok: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			line, col, ok := Locate(doc, tc.path)
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.line, line, "line")
+			assert.Equal(t, tc.col, col, "column")
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2,{"b":"c"}]}`, `{"a":"\u00e9","b":1e5}`, `[`, `{"a":1,"a":2}`, "\"\xff\"", `[-0.0e+1]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := Decode(data)
+		if err != nil {
+			var se *SyntaxError
+			if !errors.As(err, &se) || se.Line < 1 || se.Column < 1 {
+				t.Fatalf("error without position: %v", err)
+			}
+			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("accepted invalid JSON %q", data)
+		}
+		assert.Equal(t, stdDecode(t, data), got)
+		if m, ok := got.(map[string]any); ok {
+			for k := range m {
+				if _, _, found := Locate(data, []Step{Key(k)}); !found {
+					t.Fatalf("cannot locate key %q", k)
+				}
+			}
+		}
+	})
+}
+
+func FuzzLocate(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":2}]}`), "a", 1, "b")
+	f.Fuzz(func(t *testing.T, data []byte, k1 string, i int, k2 string) {
+		Locate(data, []Step{Key(k1), Index(i), Key(k2)})
+	})
+}

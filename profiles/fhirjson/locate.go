@@ -1,0 +1,209 @@
+package fhirjson
+
+// Step is one step of a path into a JSON document: a property name, or, when
+// Key is empty, an array index.
+type Step struct {
+	Key   string
+	Index int
+}
+
+// Key returns the step into the property name.
+func Key(name string) Step { return Step{Key: name} }
+
+// Index returns the step into the array element i.
+func Index(i int) Step { return Step{Index: i} }
+
+// Locate finds the line and column of the element at path: the property name
+// for a final key step, the element itself for a final index step. It reports
+// ok=false when the document does not hold the path or cannot be read; it
+// never fails on hostile input. An empty path locates the document's root.
+func Locate(data []byte, path []Step) (line, column int, ok bool) {
+	off, ok := locateOffset(data, path)
+	if !ok {
+		return 0, 0, false
+	}
+	line, column = Position(data, off)
+	return line, column, true
+}
+
+func locateOffset(data []byte, path []Step) (int, bool) {
+	s := scanner{data: data}
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		s.pos = 3
+	}
+	s.space()
+	at := s.pos
+	for _, st := range path {
+		if s.pos >= len(data) {
+			return 0, false
+		}
+		if st.Key != "" {
+			if data[s.pos] != '{' {
+				return 0, false
+			}
+			keyAt, found := s.findKey(st.Key)
+			if !found {
+				return 0, false
+			}
+			at = keyAt
+			continue
+		}
+		if data[s.pos] != '[' {
+			return 0, false
+		}
+		if !s.findIndex(st.Index) {
+			return 0, false
+		}
+		at = s.pos
+	}
+	return at, true
+}
+
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+func (s *scanner) space() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// findKey leaves pos at the value of key inside the object at pos and
+// returns the offset of the key.
+func (s *scanner) findKey(key string) (int, bool) {
+	s.pos++
+	for steps := 0; steps < len(s.data); steps++ {
+		s.space()
+		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+			return 0, false
+		}
+		keyAt := s.pos
+		name, ok := s.readString()
+		if !ok {
+			return 0, false
+		}
+		s.space()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return 0, false
+		}
+		s.pos++
+		s.space()
+		if name == key {
+			return keyAt, true
+		}
+		if !s.skipValue(0) {
+			return 0, false
+		}
+		s.space()
+		if s.pos >= len(s.data) || s.data[s.pos] != ',' {
+			return 0, false
+		}
+		s.pos++
+	}
+	return 0, false
+}
+
+func (s *scanner) findIndex(idx int) bool {
+	s.pos++
+	for i := 0; i <= idx; i++ {
+		s.space()
+		if s.pos >= len(s.data) || s.data[s.pos] == ']' {
+			return false
+		}
+		if i == idx {
+			return true
+		}
+		if !s.skipValue(0) {
+			return false
+		}
+		s.space()
+		if s.pos >= len(s.data) || s.data[s.pos] != ',' {
+			return false
+		}
+		s.pos++
+	}
+	return false
+}
+
+func (s *scanner) readString() (string, bool) {
+	start := s.pos
+	if !s.skipString() {
+		return "", false
+	}
+	raw := s.data[start:s.pos]
+	for _, c := range raw {
+		if c == '\\' {
+			d := decoder{data: s.data, pos: start}
+			v, err := d.str()
+			return v, err == nil
+		}
+	}
+	return string(raw[1 : len(raw)-1]), true
+}
+
+func (s *scanner) skipString() bool {
+	s.pos++
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case '"':
+			s.pos++
+			return true
+		case '\\':
+			s.pos += 2
+		default:
+			s.pos++
+		}
+	}
+	return false
+}
+
+func (s *scanner) skipValue(depth int) bool {
+	if s.pos >= len(s.data) || depth > MaxDepth {
+		return false
+	}
+	switch s.data[s.pos] {
+	case '"':
+		return s.skipString()
+	case '{', '[':
+		closeBy := byte('}')
+		if s.data[s.pos] == '[' {
+			closeBy = ']'
+		}
+		s.pos++
+		for {
+			s.space()
+			if s.pos >= len(s.data) {
+				return false
+			}
+			c := s.data[s.pos]
+			switch {
+			case c == closeBy:
+				s.pos++
+				return true
+			case c == ',' || c == ':':
+				s.pos++
+			default:
+				if !s.skipValue(depth + 1) {
+					return false
+				}
+			}
+		}
+	default:
+		start := s.pos
+		for s.pos < len(s.data) {
+			switch s.data[s.pos] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r', ':':
+				return s.pos > start
+			}
+			s.pos++
+		}
+		return s.pos > start
+	}
+}
