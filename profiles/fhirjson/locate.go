@@ -1,14 +1,14 @@
 package fhirjson
 
-// Step is one step of a path into a JSON document: a property name, or, when
-// Key is empty, an array index.
+// Step is one step of a path into a JSON document: a property name when
+// Index is negative, otherwise an array index.
 type Step struct {
 	Key   string
 	Index int
 }
 
 // Key returns the step into the property name.
-func Key(name string) Step { return Step{Key: name} }
+func Key(name string) Step { return Step{Key: name, Index: -1} }
 
 // Index returns the step into the array element i.
 func Index(i int) Step { return Step{Index: i} }
@@ -37,7 +37,7 @@ func locateOffset(data []byte, path []Step) (int, bool) {
 		if s.pos >= len(data) {
 			return 0, false
 		}
-		if st.Key != "" {
+		if st.Index < 0 {
 			if data[s.pos] != '{' {
 				return 0, false
 			}
