@@ -1,0 +1,181 @@
+package packages
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Manifest is the part of package.json that conform uses.
+type Manifest struct {
+	Name         string            `json:"name"`
+	Version      string            `json:"version"`
+	FHIRVersions []string          `json:"fhirVersions,omitempty"`
+	Dependencies map[string]string `json:"dependencies,omitempty"`
+}
+
+var (
+	namePattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-]{0,213}$`)
+	versionPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-+]{0,127}$`)
+)
+
+// ValidName reports whether name is a package name conform accepts: letters,
+// digits, '.', '_' and '-', starting with a letter or digit.
+func ValidName(name string) bool { return namePattern.MatchString(name) && !strings.Contains(name, "..") }
+
+// ValidVersion reports whether version is a package version conform accepts.
+func ValidVersion(version string) bool {
+	return versionPattern.MatchString(version) && !strings.Contains(version, "..")
+}
+
+// ParseManifest parses package.json content and checks the package identity.
+func ParseManifest(data []byte) (Manifest, error) {
+	var raw struct {
+		Name         json.RawMessage `json:"name"`
+		Version      json.RawMessage `json:"version"`
+		FHIRVersions json.RawMessage `json:"fhirVersions"`
+		Dependencies json.RawMessage `json:"dependencies"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return Manifest{}, fmt.Errorf("malformed package.json: %w", err)
+	}
+	m := Manifest{Name: rawString(raw.Name), Version: rawString(raw.Version)}
+	if m.Name == "" {
+		return Manifest{}, errors.New("package.json has no name")
+	}
+	if !ValidName(m.Name) {
+		return Manifest{}, fmt.Errorf("package.json name %q is not a valid package name", m.Name)
+	}
+	if m.Version == "" {
+		return Manifest{}, fmt.Errorf("package.json of %s has no version", m.Name)
+	}
+	if !ValidVersion(m.Version) {
+		return Manifest{}, fmt.Errorf("package.json version %q of %s is not a valid version", m.Version, m.Name)
+	}
+	if len(raw.FHIRVersions) > 0 && string(raw.FHIRVersions) != "null" {
+		if err := json.Unmarshal(raw.FHIRVersions, &m.FHIRVersions); err != nil {
+			return Manifest{}, fmt.Errorf("package.json fhirVersions: %w", err)
+		}
+	}
+	if len(raw.Dependencies) > 0 && string(raw.Dependencies) != "null" {
+		if err := json.Unmarshal(raw.Dependencies, &m.Dependencies); err != nil {
+			return Manifest{}, fmt.Errorf("package.json dependencies: %w", err)
+		}
+		for name, version := range m.Dependencies {
+			if !ValidName(name) {
+				return Manifest{}, fmt.Errorf("package.json dependency name %q is not a valid package name", name)
+			}
+			if version == "" {
+				return Manifest{}, fmt.Errorf("package.json dependency %s has no version", name)
+			}
+		}
+	}
+	return m, nil
+}
+
+// IndexEntry is one entry of a package's .index.json.
+type IndexEntry struct {
+	Filename     string `json:"filename"`
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Version      string `json:"version,omitempty"`
+	Name         string `json:"name,omitempty"`
+	Kind         string `json:"kind,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Derivation   string `json:"derivation,omitempty"`
+}
+
+// Index is the content of a package's .index.json.
+type Index struct {
+	IndexVersion int          `json:"index-version"`
+	Files        []IndexEntry `json:"files"`
+}
+
+// looseString decodes a JSON string and ignores any other JSON value, as
+// published indexes hold non-string values under keys such as "type".
+type looseString string
+
+func (l *looseString) UnmarshalJSON(data []byte) error {
+	*l = looseString(rawString(data))
+	return nil
+}
+
+type rawIndex struct {
+	IndexVersion int `json:"index-version"`
+	Files        []struct {
+		Filename     looseString `json:"filename"`
+		ResourceType looseString `json:"resourceType"`
+		ID           looseString `json:"id"`
+		URL          looseString `json:"url"`
+		Version      looseString `json:"version"`
+		Name         looseString `json:"name"`
+		Kind         looseString `json:"kind"`
+		Type         looseString `json:"type"`
+		Derivation   looseString `json:"derivation"`
+	} `json:"files"`
+}
+
+// ParseIndex parses .index.json content; every filename must be a plain file
+// name inside the package folder. Non-string values of identity fields are
+// read as empty.
+func ParseIndex(data []byte) (Index, error) {
+	var raw rawIndex
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return Index{}, fmt.Errorf("malformed .index.json: %w", err)
+	}
+	idx := Index{IndexVersion: raw.IndexVersion, Files: make([]IndexEntry, len(raw.Files))}
+	for i, f := range raw.Files {
+		idx.Files[i] = IndexEntry{
+			Filename: string(f.Filename), ResourceType: string(f.ResourceType), ID: string(f.ID), URL: string(f.URL),
+			Version: string(f.Version), Name: string(f.Name), Kind: string(f.Kind), Type: string(f.Type), Derivation: string(f.Derivation),
+		}
+	}
+	if len(idx.Files) > MaxEntries {
+		return Index{}, fmt.Errorf(".index.json lists %d files, over the limit of %d", len(idx.Files), MaxEntries)
+	}
+	for _, e := range idx.Files {
+		if !plainFileName(e.Filename) {
+			return Index{}, fmt.Errorf(".index.json filename %q is not a plain file name", e.Filename)
+		}
+		if e.ResourceType == "" {
+			return Index{}, fmt.Errorf(".index.json entry %q has no resourceType", e.Filename)
+		}
+	}
+	return idx, nil
+}
+
+func plainFileName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00") && !strings.HasPrefix(name, "..")
+}
+
+func (e IndexEntry) resource(format Format) *Resource {
+	return &Resource{
+		ResourceType: e.ResourceType,
+		ID:           e.ID,
+		URL:          e.URL,
+		Version:      e.Version,
+		Name:         e.Name,
+		Kind:         e.Kind,
+		Type:         e.Type,
+		Derivation:   e.Derivation,
+		File:         e.Filename,
+		Format:       format,
+	}
+}
+
+func indexEntry(r *Resource, filename string) IndexEntry {
+	return IndexEntry{
+		Filename:     filename,
+		ResourceType: r.ResourceType,
+		ID:           r.ID,
+		URL:          r.URL,
+		Version:      r.Version,
+		Name:         r.Name,
+		Kind:         r.Kind,
+		Type:         r.Type,
+		Derivation:   r.Derivation,
+	}
+}

@@ -1,0 +1,424 @@
+package packages
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+const (
+	manifestFile = "package.json"
+	indexFile    = ".index.json"
+)
+
+// Open reads a package from src: an npm-format package tarball (.tgz), an
+// unpacked package folder (holding package/package.json, or package.json
+// with .index.json), an IG source folder (package.json at the top and JSON or
+// XML resources in any sub-folder layout) or a single resource file.
+func Open(src string) (*Package, error) {
+	p, err := open(src)
+	if err != nil {
+		return nil, fmt.Errorf("open package %s: %w", src, err)
+	}
+	return p, nil
+}
+
+func open(src string) (*Package, error) {
+	st, err := os.Stat(src)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return openDir(src)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file or folder")
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(2)
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		return readTarball(br, src)
+	}
+	return openFile(src, br)
+}
+
+// OpenTarball reads an npm-format package tarball (gzip-compressed tar with
+// package/package.json) from r; source names it in the Package and errors.
+func OpenTarball(r io.Reader, source string) (*Package, error) {
+	p, err := readTarball(r, source)
+	if err != nil {
+		return nil, fmt.Errorf("open package %s: %w", source, err)
+	}
+	return p, nil
+}
+
+func openFile(src string, r io.Reader) (*Package, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > MaxFileSize {
+		return nil, &TooLargeError{Size: int64(len(data)), Limit: MaxFileSize}
+	}
+	name := filepath.Base(src)
+	format := formatOf(name, data)
+	s, err := peek(format, data)
+	if err != nil {
+		return nil, err
+	}
+	p := &Package{Name: name, Version: "local", Source: src}
+	res := s.resource(name, format)
+	res.data = data
+	res.Package = p
+	p.Resources = []*Resource{res}
+	return p, nil
+}
+
+func formatOf(name string, data []byte) Format {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".xml":
+		return FormatXML
+	case ".json":
+		return FormatJSON
+	}
+	return sniffFormat(data)
+}
+
+func resourceFileName(name string) bool {
+	if strings.HasPrefix(name, ".") || name == manifestFile || name == "fhirpkg.lock.json" {
+		return false
+	}
+	switch strings.ToLower(path.Ext(name)) {
+	case ".json", ".xml":
+		return true
+	}
+	return false
+}
+
+func openDir(dir string) (*Package, error) {
+	if fileExists(filepath.Join(dir, "package", manifestFile)) {
+		return openPackageDir(filepath.Join(dir, "package"), dir)
+	}
+	if !fileExists(filepath.Join(dir, manifestFile)) {
+		return nil, ErrNoManifest
+	}
+	if fileExists(filepath.Join(dir, indexFile)) {
+		return openPackageDir(dir, dir)
+	}
+	return openSourceDir(dir)
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func readManifestFile(p, source string) (*Package, error) {
+	data, err := readFileLimited(p, MaxManifestSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ParseManifest(data)
+	if err != nil {
+		return nil, &FileError{Path: p, Err: err}
+	}
+	return newPackage(m, data, source), nil
+}
+
+func newPackage(m Manifest, raw []byte, source string) *Package {
+	return &Package{Name: m.Name, Version: m.Version, Dependencies: m.Dependencies, FHIRVersions: m.FHIRVersions, Source: source, manifest: raw}
+}
+
+// openPackageDir reads an unpacked package whose package.json, .index.json
+// and resources sit directly in root.
+func openPackageDir(root, source string) (*Package, error) {
+	p, err := readManifestFile(filepath.Join(root, manifestFile), source)
+	if err != nil {
+		return nil, err
+	}
+	indexPath := filepath.Join(root, indexFile)
+	if fileExists(indexPath) {
+		data, err := readFileLimited(indexPath, MaxManifestSize)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := ParseIndex(data)
+		if err != nil {
+			return nil, &FileError{Path: indexPath, Err: err}
+		}
+		p.Resources = make([]*Resource, 0, len(idx.Files))
+		for _, e := range idx.Files {
+			r := e.resource(formatOf(e.Filename, nil))
+			r.path = filepath.Join(root, e.Filename)
+			r.Package = p
+			p.Resources = append(p.Resources, r)
+		}
+		return p, nil
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) > MaxEntries {
+		return nil, fmt.Errorf("%s holds %d entries, over the limit of %d", root, len(entries), MaxEntries)
+	}
+	var total int64
+	for _, de := range entries {
+		if de.IsDir() || !resourceFileName(de.Name()) {
+			continue
+		}
+		if err := p.addFile(root, de.Name(), de, &total); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// openSourceDir reads an IG source folder: package.json at the top and
+// resources in any sub-folder.
+func openSourceDir(dir string) (*Package, error) {
+	p, err := readManifestFile(filepath.Join(dir, manifestFile), dir)
+	if err != nil {
+		return nil, err
+	}
+	var total int64
+	count := 0
+	err = filepath.WalkDir(dir, func(full string, de fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, rerr := filepath.Rel(dir, full)
+		if rerr != nil {
+			return rerr
+		}
+		rel = filepath.ToSlash(rel)
+		if de.IsDir() {
+			if rel != "." && (strings.HasPrefix(de.Name(), ".") || de.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !resourceFileName(de.Name()) {
+			return nil
+		}
+		count++
+		if count > MaxEntries {
+			return fmt.Errorf("%s holds more than %d files", dir, MaxEntries)
+		}
+		return p.addFile(dir, rel, de, &total)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// addFile reads, peeks and adds one resource file of a folder package; rel is
+// relative to root with forward slashes.
+func (p *Package) addFile(root, rel string, de fs.DirEntry, total *int64) error {
+	full := filepath.Join(root, filepath.FromSlash(rel))
+	if !de.Type().IsRegular() {
+		p.Warnings = append(p.Warnings, Warning{Kind: WarnSkippedFile, Package: p.ID(), Subject: rel, Message: "not a regular file"})
+		return nil
+	}
+	data, err := readFileLimited(full, MaxFileSize)
+	if err != nil {
+		return err
+	}
+	*total += int64(len(data))
+	if *total > MaxPackageSize {
+		return &FileError{Path: full, Err: fmt.Errorf("package %w", &TooLargeError{Size: *total, Limit: MaxPackageSize})}
+	}
+	format := formatOf(rel, data)
+	s, err := peek(format, data)
+	if errors.Is(err, ErrNotResource) {
+		p.Warnings = append(p.Warnings, Warning{Kind: WarnSkippedFile, Package: p.ID(), Subject: rel, Message: err.Error()})
+		return nil
+	}
+	if err != nil {
+		return &FileError{Path: full, Err: err}
+	}
+	r := s.resource(rel, format)
+	r.path = full
+	r.Package = p
+	p.Resources = append(p.Resources, r)
+	return nil
+}
+
+// tarFile is a file kept from a tarball: one in the package's root folder.
+type tarFile struct {
+	name string
+	data []byte
+}
+
+func readTarball(r io.Reader, source string) (*Package, error) {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("read tarball: %w", err)
+	}
+	defer gz.Close()
+	tr := tar.NewReader(io.LimitReader(gz, MaxPackageSize+1<<20))
+	var files []tarFile
+	var total int64
+	entries := 0
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read tarball: %w", err)
+		}
+		entries++
+		if entries > MaxEntries {
+			return nil, fmt.Errorf("read tarball: more than %d entries", MaxEntries)
+		}
+		name, err := checkEntry(h)
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag == tar.TypeDir {
+			continue
+		}
+		if h.Size > MaxFileSize {
+			return nil, &FileError{Path: h.Name, Err: &TooLargeError{Size: h.Size, Limit: MaxFileSize}}
+		}
+		total += h.Size
+		if total > MaxPackageSize {
+			return nil, &FileError{Path: h.Name, Err: fmt.Errorf("package %w", &TooLargeError{Size: total, Limit: MaxPackageSize})}
+		}
+		keep := name == "package/"+manifestFile || name == "package/"+indexFile || name == manifestFile || name == indexFile ||
+			(strings.Count(name, "/") <= 1 && resourceFileName(path.Base(name)))
+		if !keep {
+			if _, err := io.Copy(io.Discard, tr); err != nil {
+				return nil, fmt.Errorf("read tarball entry %s: %w", h.Name, err)
+			}
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, MaxFileSize+1))
+		if err != nil {
+			return nil, fmt.Errorf("read tarball entry %s: %w", h.Name, err)
+		}
+		files = append(files, tarFile{name: name, data: data})
+	}
+	return packageFromTarFiles(files, source)
+}
+
+// checkEntry rejects entries that escape the package or are not regular
+// files or folders, and returns the cleaned entry name.
+func checkEntry(h *tar.Header) (string, error) {
+	raw := h.Name
+	if raw == "" {
+		return "", &UnsafeEntryError{Entry: raw, Reason: "empty name"}
+	}
+	if strings.ContainsRune(raw, 0) {
+		return "", &UnsafeEntryError{Entry: raw, Reason: "name contains NUL"}
+	}
+	slashed := strings.ReplaceAll(raw, "\\", "/")
+	if strings.HasPrefix(slashed, "/") || (len(slashed) > 1 && slashed[1] == ':') {
+		return "", &UnsafeEntryError{Entry: raw, Reason: "absolute path"}
+	}
+	for _, el := range strings.Split(slashed, "/") {
+		if el == ".." {
+			return "", &UnsafeEntryError{Entry: raw, Reason: "path contains .."}
+		}
+	}
+	switch h.Typeflag {
+	case tar.TypeReg, tar.TypeDir:
+	case tar.TypeSymlink:
+		return "", &UnsafeEntryError{Entry: raw, Reason: "symbolic link"}
+	case tar.TypeLink:
+		return "", &UnsafeEntryError{Entry: raw, Reason: "hard link"}
+	case tar.TypeChar, tar.TypeBlock:
+		return "", &UnsafeEntryError{Entry: raw, Reason: "device file"}
+	case tar.TypeFifo:
+		return "", &UnsafeEntryError{Entry: raw, Reason: "named pipe"}
+	default:
+		return "", &UnsafeEntryError{Entry: raw, Reason: fmt.Sprintf("unsupported entry type %q", h.Typeflag)}
+	}
+	clean := path.Clean(slashed)
+	if clean == "." {
+		return clean, nil
+	}
+	return strings.TrimPrefix(clean, "./"), nil
+}
+
+func packageFromTarFiles(files []tarFile, source string) (*Package, error) {
+	root := "package/"
+	byName := make(map[string][]byte, len(files))
+	for _, f := range files {
+		byName[f.name] = f.data
+	}
+	if _, ok := byName[root+manifestFile]; !ok {
+		if _, ok := byName[manifestFile]; !ok {
+			return nil, fmt.Errorf("%w in package/ or at the top of the tarball", ErrNoManifest)
+		}
+		root = ""
+	}
+	m, err := ParseManifest(byName[root+manifestFile])
+	if err != nil {
+		return nil, &FileError{Path: root + manifestFile, Err: err}
+	}
+	p := newPackage(m, byName[root+manifestFile], source)
+	if idxData, ok := byName[root+indexFile]; ok {
+		idx, err := ParseIndex(idxData)
+		if err != nil {
+			return nil, &FileError{Path: root + indexFile, Err: err}
+		}
+		p.Resources = make([]*Resource, 0, len(idx.Files))
+		for _, e := range idx.Files {
+			data, ok := byName[root+e.Filename]
+			if !ok {
+				p.Warnings = append(p.Warnings, Warning{Kind: WarnSkippedFile, Package: p.ID(), Subject: e.Filename, Message: "listed in .index.json but not in the tarball"})
+				continue
+			}
+			r := e.resource(formatOf(e.Filename, data))
+			r.data = data
+			r.Package = p
+			p.Resources = append(p.Resources, r)
+		}
+		return p, nil
+	}
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		if strings.HasPrefix(f.name, root) && !strings.Contains(f.name[len(root):], "/") && resourceFileName(path.Base(f.name)) {
+			names = append(names, f.name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		data := byName[name]
+		if int64(len(data)) > MaxFileSize {
+			return nil, &FileError{Path: name, Err: &TooLargeError{Size: int64(len(data)), Limit: MaxFileSize}}
+		}
+		rel := name[len(root):]
+		format := formatOf(rel, data)
+		s, err := peek(format, data)
+		if errors.Is(err, ErrNotResource) {
+			p.Warnings = append(p.Warnings, Warning{Kind: WarnSkippedFile, Package: p.ID(), Subject: rel, Message: err.Error()})
+			continue
+		}
+		if err != nil {
+			return nil, &FileError{Path: name, Err: err}
+		}
+		r := s.resource(rel, format)
+		r.data = data
+		r.Package = p
+		p.Resources = append(p.Resources, r)
+	}
+	return p, nil
+}

@@ -1,0 +1,268 @@
+package packages
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// XMLDecoder converts a FHIR XML resource into the shared JSON shape.
+type XMLDecoder interface {
+	Decode(data []byte) (map[string]any, error)
+}
+
+// Set is several packages with a canonical index over their resources. It is
+// safe for concurrent use.
+type Set struct {
+	mu       sync.RWMutex
+	packages []*Package
+	byURL    map[string][]*Resource
+	byType   map[string][]*Resource
+	warnings []Warning
+	xml      XMLDecoder
+}
+
+// NewSet returns a Set holding pkgs, added in order.
+func NewSet(pkgs ...*Package) *Set {
+	s := &Set{byURL: map[string][]*Resource{}, byType: map[string][]*Resource{}}
+	for _, p := range pkgs {
+		s.Add(p)
+	}
+	return s
+}
+
+// Add adds a package and indexes its resources. A package whose name#version
+// is already in the set is ignored with a warning; a canonical URL already
+// defined by another resource is reported as a warning.
+func (s *Set) Add(p *Package) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.packages {
+		if q == p || q.ID() == p.ID() {
+			s.warnings = append(s.warnings, Warning{Kind: WarnDuplicatePackage, Package: p.ID(), Subject: p.Source, Message: "already loaded from " + q.Source + "; ignored"})
+			return
+		}
+	}
+	p.setOwner(s)
+	s.packages = append(s.packages, p)
+	s.warnings = append(s.warnings, p.Warnings...)
+	for _, r := range p.Resources {
+		s.byType[r.ResourceType] = append(s.byType[r.ResourceType], r)
+		if r.URL == "" {
+			continue
+		}
+		if prev := s.byURL[r.URL]; len(prev) > 0 {
+			s.warnings = append(s.warnings, duplicateWarning(r, prev))
+		}
+		s.byURL[r.URL] = append(s.byURL[r.URL], r)
+	}
+}
+
+func duplicateWarning(r *Resource, prev []*Resource) Warning {
+	var others []string
+	for _, o := range prev {
+		v := o.Version
+		if v == "" {
+			v = "no version"
+		}
+		others = append(others, fmt.Sprintf("%s (%s, %s)", o.String(), o.ResourceType, v))
+	}
+	v := r.Version
+	if v == "" {
+		v = "no version"
+	}
+	return Warning{
+		Kind:    WarnDuplicateCanonical,
+		Package: r.Package.ID(),
+		Subject: r.URL,
+		Message: fmt.Sprintf("%s (%s, %s) is also defined by %s", r.String(), r.ResourceType, v, strings.Join(others, ", ")),
+	}
+}
+
+// Resolve finds a resource by canonical: "url" gives the latest version,
+// "url|version" that version (or, when none matches exactly, the latest whose
+// version starts with version followed by a dot, as FHIR allows for partial
+// versions). Among equal versions the first package added wins.
+func (s *Set) Resolve(canonical string) (*Resource, bool) {
+	url, version, hasVersion := strings.Cut(canonical, "|")
+	s.mu.RLock()
+	cands := s.byURL[url]
+	s.mu.RUnlock()
+	if len(cands) == 0 {
+		return nil, false
+	}
+	if !hasVersion {
+		return latest(cands), true
+	}
+	for _, r := range cands {
+		if r.Version == version {
+			return r, true
+		}
+	}
+	var partial []*Resource
+	for _, r := range cands {
+		if strings.HasPrefix(r.Version, version+".") {
+			partial = append(partial, r)
+		}
+	}
+	if len(partial) > 0 {
+		return latest(partial), true
+	}
+	return nil, false
+}
+
+// ResolveJSON resolves a canonical and decodes the resource; it returns false
+// when the canonical is unknown or the resource cannot be read.
+func (s *Set) ResolveJSON(canonical string) (map[string]any, bool) {
+	r, ok := s.Resolve(canonical)
+	if !ok {
+		return nil, false
+	}
+	m, err := r.JSON()
+	if err != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+func latest(rs []*Resource) *Resource {
+	best := rs[0]
+	for _, r := range rs[1:] {
+		if CompareVersions(r.Version, best.Version) > 0 {
+			best = r
+		}
+	}
+	return best
+}
+
+// ByType returns the resources of a resource type, in the order their
+// packages were added.
+func (s *Set) ByType(resourceType string) []*Resource {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*Resource(nil), s.byType[resourceType]...)
+}
+
+// Packages returns the packages in the order they were added.
+func (s *Set) Packages() []*Package {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]*Package(nil), s.packages...)
+}
+
+// Package returns the package with the given name (the first added).
+func (s *Set) Package(name string) (*Package, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, p := range s.packages {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// Warnings returns what was found while building the set: duplicate
+// canonicals, unresolved dependencies, skipped files.
+func (s *Set) Warnings() []Warning {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return append([]Warning(nil), s.warnings...)
+}
+
+// AddWarning records a warning about the set.
+func (s *Set) AddWarning(w Warning) {
+	s.mu.Lock()
+	s.warnings = append(s.warnings, w)
+	s.mu.Unlock()
+}
+
+// SetXMLDecoder sets the decoder used to convert XML resources of the set's
+// packages on first JSON() use.
+func (s *Set) SetXMLDecoder(d XMLDecoder) {
+	s.mu.Lock()
+	s.xml = d
+	s.mu.Unlock()
+}
+
+func (s *Set) decodeXML(data []byte) (map[string]any, error) {
+	s.mu.RLock()
+	d := s.xml
+	s.mu.RUnlock()
+	if d == nil {
+		return nil, ErrNoXMLDecoder
+	}
+	return d.Decode(data)
+}
+
+// CompareVersions orders package and resource versions: dot-separated parts
+// compare numerically when both are numbers, a release sorts after its
+// pre-releases (1.0.0-alpha < 1.0.0), and the empty version sorts first.
+func CompareVersions(a, b string) int {
+	if a == b {
+		return 0
+	}
+	if a == "" {
+		return -1
+	}
+	if b == "" {
+		return 1
+	}
+	a, _, _ = strings.Cut(a, "+")
+	b, _, _ = strings.Cut(b, "+")
+	aMain, aPre, aHasPre := strings.Cut(a, "-")
+	bMain, bPre, bHasPre := strings.Cut(b, "-")
+	if c := compareDotted(aMain, bMain); c != 0 {
+		return c
+	}
+	switch {
+	case aHasPre && !bHasPre:
+		return -1
+	case !aHasPre && bHasPre:
+		return 1
+	}
+	return compareDotted(aPre, bPre)
+}
+
+func compareDotted(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		if i >= len(as) {
+			return -1
+		}
+		if i >= len(bs) {
+			return 1
+		}
+		if c := comparePart(as[i], bs[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+func comparePart(a, b string) int {
+	an, aerr := strconv.ParseUint(a, 10, 64)
+	bn, berr := strconv.ParseUint(b, 10, 64)
+	switch {
+	case aerr == nil && berr == nil:
+		switch {
+		case an < bn:
+			return -1
+		case an > bn:
+			return 1
+		}
+		return 0
+	case aerr == nil:
+		return -1
+	case berr == nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+func (s *Set) hasXMLDecoder() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.xml != nil
+}
