@@ -23,7 +23,9 @@ var (
 
 // ValidName reports whether name is a package name conform accepts: letters,
 // digits, '.', '_' and '-', starting with a letter or digit.
-func ValidName(name string) bool { return namePattern.MatchString(name) && !strings.Contains(name, "..") }
+func ValidName(name string) bool {
+	return namePattern.MatchString(name) && !strings.Contains(name, "..")
+}
 
 // ValidVersion reports whether version is a package version conform accepts.
 func ValidVersion(version string) bool {

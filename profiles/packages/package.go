@@ -33,7 +33,7 @@ type Package struct {
 
 	manifest []byte
 	mu       sync.Mutex
-	set *Set
+	set      *Set
 }
 
 // ID returns the package identity as name#version.
