@@ -2,6 +2,7 @@ package packages
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,4 +266,8 @@ func (s *Set) hasXMLDecoder() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.xml != nil
+}
+
+func sortVersions(vs []string) {
+	sort.Slice(vs, func(i, j int) bool { return CompareVersions(vs[i], vs[j]) < 0 })
 }
