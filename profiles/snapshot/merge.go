@@ -1,0 +1,165 @@
+package snapshot
+
+import (
+	"strconv"
+	"strings"
+)
+
+// merge applies the differential element d to out (a copy of the base
+// element), as the reference implementation's updateFromDefinition does.
+func (w *walker) merge(out, d element) error {
+	at := str(d, "id")
+	if at == "" {
+		at = path(d)
+	}
+	for k, v := range d {
+		switch k {
+		case "id", "path", "slicing":
+		case "min":
+			dm, ok := minOf(d)
+			if !ok {
+				return w.fail(at, "min is not an integer")
+			}
+			if bm, ok := minOf(out); ok && dm < bm && sliceName(d) == "" {
+				return &LooseningError{Profile: w.url, Path: at, Property: "min", Base: strconv.Itoa(bm), Derived: strconv.Itoa(dm)}
+			}
+			out[k] = v
+		case "max":
+			dm, ok := v.(string)
+			if !ok || !validMax(dm) {
+				return w.fail(at, "max %v is not an integer or *", v)
+			}
+			if bm, ok := maxOf(out); ok && largerMax(dm, bm) {
+				return &LooseningError{Profile: w.url, Path: at, Property: "max", Base: bm, Derived: dm}
+			}
+			out[k] = v
+		case "type":
+			out[k] = deepCopy(v)
+		case "binding":
+			w.mergeBinding(out, v, at)
+		case "constraint":
+			out[k] = mergeConstraints(anyList(out[k]), anyList(v), w.url)
+		case "alias", "condition":
+			out[k] = unionStrings(anyList(out[k]), anyList(v))
+		case "mapping":
+			out[k] = mergeMappings(anyList(out[k]), anyList(v))
+		case "extension":
+			out[k] = mergeExtensions(anyList(out[k]), anyList(v))
+		default:
+			if p := valuePrefix(k); p != "" {
+				removeWithPrefix(out, p)
+			}
+			out[k] = deepCopy(v)
+		}
+	}
+	if _, hasFixed := d["contentReference"]; hasFixed {
+		delete(out, "type")
+	}
+	return nil
+}
+
+func validMax(s string) bool {
+	if s == "*" {
+		return true
+	}
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 0
+}
+
+func (w *walker) mergeBinding(out element, v any, at string) {
+	db, _ := v.(map[string]any)
+	if db == nil {
+		return
+	}
+	nb := map[string]any{}
+	if bb, ok := out["binding"].(map[string]any); ok {
+		if str(bb, "strength") == "required" && str(db, "strength") != "" && str(db, "strength") != "required" {
+			w.warn(at, "binding strength %s weakens the base's required binding", str(db, "strength"))
+		}
+		for k, bv := range bb {
+			if k != "description" && k != "extension" {
+				nb[k] = deepCopy(bv)
+			}
+		}
+	}
+	for k, dv := range db {
+		nb[k] = deepCopy(dv)
+	}
+	out["binding"] = nb
+}
+
+func mergeMappings(dst, src []any) []any {
+	out := append([]any{}, dst...)
+	for _, m := range src {
+		mm, _ := m.(map[string]any)
+		if mm == nil {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			om, _ := o.(map[string]any)
+			if om != nil && str(om, "identity") == str(mm, "identity") && str(om, "map") == str(mm, "map") {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, deepCopy(mm))
+		}
+	}
+	return out
+}
+
+func mergeExtensions(dst, src []any) []any {
+	out := append([]any{}, dst...)
+	for _, e := range src {
+		em, _ := e.(map[string]any)
+		if em == nil {
+			continue
+		}
+		replaced := false
+		for i, o := range out {
+			om, _ := o.(map[string]any)
+			if om != nil && str(om, "url") == str(em, "url") {
+				out[i] = deepCopy(em)
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, deepCopy(em))
+		}
+	}
+	return out
+}
+
+// assignIDs gives each snapshot element the id FHIR derives from its path and
+// the slice names of it and its ancestors: Observation.component:systolic.code.
+func assignIDs(list []element) {
+	slices := map[string]string{}
+	for _, e := range list {
+		p := path(e)
+		for k := range slices {
+			if strings.HasPrefix(k, p+".") {
+				delete(slices, k)
+			}
+		}
+		slices[p] = sliceName(e)
+		segs := strings.Split(p, ".")
+		var b strings.Builder
+		prefix := ""
+		for i, s := range segs {
+			if i > 0 {
+				b.WriteByte('.')
+				prefix += "."
+			}
+			prefix += s
+			b.WriteString(s)
+			if sn := slices[prefix]; sn != "" {
+				b.WriteByte(':')
+				b.WriteString(sn)
+			}
+		}
+		e["id"] = b.String()
+	}
+}
