@@ -24,8 +24,9 @@ const (
 var ErrNoManifest = errors.New("no package.json")
 
 // ErrNoXMLDecoder means an XML resource cannot be converted because its
-// package is not in a Set that can decode FHIR XML.
-var ErrNoXMLDecoder = errors.New("convert xml: package is not in a set with an xml decoder")
+// package is not in a Set holding the FHIR base definitions (hl7.fhir.r4.core)
+// or another XML decoder.
+var ErrNoXMLDecoder = errors.New("convert xml: no hl7.fhir.r4.core base definitions in the package set")
 
 // FileError is a failure to read or parse one file; Path names the file.
 type FileError struct {

@@ -25,7 +25,8 @@ type LoadOptions struct {
 	IGs []string
 	// NoTerminology skips loading hl7.terminology.r4 from the cache.
 	NoTerminology bool
-	// XMLDecoder converts XML resources; nil leaves the Set without one.
+	// XMLDecoder converts XML resources; nil uses profiles/fhirxml with a type
+	// model read from the loaded hl7.fhir.r4.core.
 	XMLDecoder XMLDecoder
 }
 

@@ -3,10 +3,10 @@ package packages
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
+
+	"github.com/nhsconform/conform/profiles/fhirxml"
 )
 
 // Summary is the top-level identity of a resource, read without decoding the
@@ -25,9 +25,6 @@ type Summary struct {
 // ErrNotResource means a well-formed file is not a FHIR resource (no
 // resourceType, or an XML root outside the FHIR namespace).
 var ErrNotResource = errors.New("not a fhir resource")
-
-// FHIRNamespace is the XML namespace of FHIR resources.
-const FHIRNamespace = "http://hl7.org/fhir"
 
 type jsonSummary struct {
 	ResourceType json.RawMessage `json:"resourceType"`
@@ -82,78 +79,17 @@ func PeekJSON(data []byte) (Summary, error) {
 	return s, nil
 }
 
-// PeekXML checks that data is one well-formed XML document and returns the
-// root element name as resourceType with the value attributes of the
-// top-level id, url, version, name, kind, type and derivation elements. It
-// returns ErrNotResource when the root is not in the FHIR namespace.
+// PeekXML returns the identity of a FHIR XML resource (see fhirxml.Peek);
+// it returns ErrNotResource when the root is not in the FHIR namespace.
 func PeekXML(data []byte) (Summary, error) {
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	var s Summary
-	depth := 0
-	rootSeen := false
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return Summary{}, fmt.Errorf("malformed xml: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 1 {
-				if rootSeen {
-					return Summary{}, errors.New("malformed xml: more than one root element")
-				}
-				rootSeen = true
-				if t.Name.Space != FHIRNamespace {
-					return Summary{}, ErrNotResource
-				}
-				s.ResourceType = t.Name.Local
-				continue
-			}
-			if depth != 2 {
-				continue
-			}
-			var field *string
-			switch t.Name.Local {
-			case "id":
-				field = &s.ID
-			case "url":
-				field = &s.URL
-			case "version":
-				field = &s.Version
-			case "name":
-				field = &s.Name
-			case "kind":
-				field = &s.Kind
-			case "type":
-				field = &s.Type
-			case "derivation":
-				field = &s.Derivation
-			}
-			if field == nil || *field != "" {
-				continue
-			}
-			for _, a := range t.Attr {
-				if a.Name.Local == "value" && a.Name.Space == "" {
-					*field = a.Value
-				}
-			}
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
-				return Summary{}, errors.New("malformed xml: text outside the root element")
-			}
-		}
+	fs, err := fhirxml.Peek(xml10(data))
+	if errors.Is(err, fhirxml.ErrNotResource) {
+		return Summary{}, ErrNotResource
 	}
-	if !rootSeen {
-		return Summary{}, errors.New("malformed xml: no root element")
+	if err != nil {
+		return Summary{}, err
 	}
-	return s, nil
+	return Summary(fs), nil
 }
 
 func sniffFormat(data []byte) Format {
@@ -184,4 +120,20 @@ func (s Summary) resource(file string, format Format) *Resource {
 		File:         file,
 		Format:       format,
 	}
+}
+
+// xml10 returns data with an XML 1.1 declaration read as XML 1.0, which
+// encoding/xml refuses; FHIR resources use nothing that differs between them.
+func xml10(data []byte) []byte {
+	trimmed := bytes.TrimLeft(data, "\ufeff \t\r\n")
+	for _, decl := range []string{`<?xml version="1.1"`, `<?xml version='1.1'`} {
+		if bytes.HasPrefix(trimmed, []byte(decl)) {
+			out := make([]byte, 0, len(trimmed))
+			out = append(out, decl[:len(decl)-4]...)
+			out = append(out, "1.0"...)
+			out = append(out, decl[len(decl)-1])
+			return append(out, trimmed[len(decl):]...)
+		}
+	}
+	return data
 }

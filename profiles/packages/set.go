@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/nhsconform/conform/profiles/fhirxml"
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 // XMLDecoder converts a FHIR XML resource into the shared JSON shape.
@@ -179,8 +182,9 @@ func (s *Set) AddWarning(w Warning) {
 	s.mu.Unlock()
 }
 
-// SetXMLDecoder sets the decoder used to convert XML resources of the set's
-// packages on first JSON() use.
+// SetXMLDecoder replaces the decoder used to convert XML resources of the
+// set's packages on first JSON() use. By default a set that holds the FHIR
+// base definitions (hl7.fhir.r4.core) converts with profiles/fhirxml.
 func (s *Set) SetXMLDecoder(d XMLDecoder) {
 	s.mu.Lock()
 	s.xml = d
@@ -188,13 +192,46 @@ func (s *Set) SetXMLDecoder(d XMLDecoder) {
 }
 
 func (s *Set) decodeXML(data []byte) (map[string]any, error) {
-	s.mu.RLock()
-	d := s.xml
-	s.mu.RUnlock()
+	d := s.xmlDecoder()
 	if d == nil {
 		return nil, ErrNoXMLDecoder
 	}
-	return d.Decode(data)
+	return d.Decode(xml10(data))
+}
+
+// xmlDecoder returns the decoder set with SetXMLDecoder, else a fhirxml
+// decoder whose type model reads the base definitions of hl7.fhir.r4.core
+// from this set; nil when the set cannot define the base types.
+func (s *Set) xmlDecoder() XMLDecoder {
+	s.mu.RLock()
+	d := s.xml
+	s.mu.RUnlock()
+	if d != nil {
+		return d
+	}
+	if _, ok := s.Resolve(model.CanonicalBase + "Resource"); !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.xml == nil {
+		s.xml = fhirxml.NewDecoder(model.New(s.resolveJSONDefinition))
+	}
+	return s.xml
+}
+
+// resolveJSONDefinition resolves definitions held as JSON only, so that
+// building the type model never needs to convert XML itself.
+func (s *Set) resolveJSONDefinition(url string) (map[string]any, bool) {
+	r, ok := s.Resolve(url)
+	if !ok || r.Format != FormatJSON {
+		return nil, false
+	}
+	m, err := r.JSON()
+	if err != nil {
+		return nil, false
+	}
+	return m, true
 }
 
 // CompareVersions orders package and resource versions: dot-separated parts
@@ -262,11 +299,7 @@ func comparePart(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-func (s *Set) hasXMLDecoder() bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.xml != nil
-}
+func (s *Set) hasXMLDecoder() bool { return s.xmlDecoder() != nil }
 
 func sortVersions(vs []string) {
 	sort.Slice(vs, func(i, j int) bool { return CompareVersions(vs[i], vs[j]) < 0 })
