@@ -78,7 +78,15 @@ func (m *Model) Type(name string) (*Type, bool) {
 			e.t = build(sd)
 		}
 	})
-	return e.t, e.t != nil
+	if e.t == nil {
+		m.mu.Lock()
+		if m.types[name] == e {
+			delete(m.types, name)
+		}
+		m.mu.Unlock()
+		return nil, false
+	}
+	return e.t, true
 }
 
 // IsResource reports whether name is a resource type (abstract or concrete).

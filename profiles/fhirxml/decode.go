@@ -1,0 +1,619 @@
+package fhirxml
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/model"
+)
+
+// Decoder reads FHIR XML resources into the JSON shape; it is safe for
+// concurrent use.
+type Decoder struct {
+	m *model.Model
+}
+
+// NewDecoder returns a Decoder driven by the type model m.
+func NewDecoder(m *model.Model) *Decoder { return &Decoder{m: m} }
+
+// Decode reads one FHIR XML resource. Problems with the input are returned
+// as *Error with the line and column where they were found.
+func (d *Decoder) Decode(data []byte) (map[string]any, error) {
+	res, _, err := d.DecodeIssues(data)
+	return res, err
+}
+
+// DecodeIssues is Decode that also returns the problems it read past: text
+// content inside FHIR elements (ignored) and a resource outside the FHIR
+// namespace (read as FHIR), reported as the validator reports findings.
+func (d *Decoder) DecodeIssues(data []byte) (map[string]any, []conformance.Issue, error) {
+	r := &reader{m: d.m, data: data}
+	res, err := r.document()
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, r.issues, nil
+}
+
+func (r *reader) document() (map[string]any, error) {
+	begin, err := prolog(r.data)
+	if err != nil {
+		return nil, err
+	}
+	r.base = int64(begin)
+	r.lineBase = bytes.Count(r.data[:begin], []byte("\n"))
+	r.x = xml.NewDecoder(bytes.NewReader(r.data[begin:]))
+	r.x.Strict = true
+	var res map[string]any
+	for {
+		tok, err := r.next()
+		if err == io.EOF {
+			if res == nil {
+				return nil, r.errorf("", "no resource element")
+			}
+			return res, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if res != nil {
+				return nil, r.errorf("", "element <%s> after the resource", t.Name.Local)
+			}
+			res, err = r.readResource(t, "")
+			if err != nil {
+				return nil, err
+			}
+		case xml.CharData:
+			if !isSpace(t) {
+				return nil, r.errorf("", "text outside the resource element")
+			}
+		}
+	}
+}
+
+type reader struct {
+	m        *model.Model
+	data     []byte
+	x        *xml.Decoder
+	base     int64
+	lineBase int
+	start    int64
+	depth    int
+	noNS     bool
+	issues   []conformance.Issue
+}
+
+func (r *reader) errorf(path, format string, args ...any) *Error {
+	line, col := r.x.InputPos()
+	return &Error{Line: line + r.lineBase, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *reader) issue(id, path, format string, args ...any) {
+	line, col := r.x.InputPos()
+	r.issues = append(r.issues, conformance.Issue{
+		Severity:   conformance.SeverityError,
+		Code:       "invalid",
+		Expression: path,
+		Message:    fmt.Sprintf(format, args...),
+		MessageID:  id,
+		Line:       line + r.lineBase,
+		Column:     col,
+	})
+}
+
+// text handles character data inside a FHIR element: whitespace is
+// formatting, anything else is recorded and ignored.
+func (r *reader) text(t xml.CharData, path string) {
+	if !isSpace(t) {
+		r.issue("XML_TEXT_NOT_ALLOWED", path, "text %q is not allowed in a FHIR element", truncate(string(bytes.TrimSpace(t)), 40))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// inNamespace reports whether an element is in the FHIR namespace, or in no
+// namespace inside a resource read without one.
+func (r *reader) inNamespace(name xml.Name) bool {
+	return name.Space == Namespace || r.noNS && name.Space == ""
+}
+
+// prolog checks the XML declaration, if any, and returns the offset where
+// parsing starts: after a byte order mark and the declaration, which may say
+// version 1.0 or 1.1 and must say UTF-8 if it names an encoding.
+func prolog(data []byte) (int, error) {
+	begin := 0
+	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
+		begin = 3
+	}
+	rest := data[begin:]
+	if !bytes.HasPrefix(rest, []byte("<?xml")) || len(rest) < 6 || !isSpace(rest[5:6]) {
+		return begin, nil
+	}
+	end := bytes.Index(rest, []byte("?>"))
+	if end < 0 {
+		return 0, &Error{Line: 1, Column: 1, Msg: "malformed xml: unterminated xml declaration"}
+	}
+	decl := string(rest[5:end])
+	version := pseudoAttr(decl, "version")
+	if version != "1.0" && version != "1.1" {
+		return 0, &Error{Line: 1, Column: 1, Msg: fmt.Sprintf("unsupported xml version %q", version)}
+	}
+	if enc := pseudoAttr(decl, "encoding"); enc != "" && !strings.EqualFold(enc, "utf-8") {
+		return 0, &Error{Line: 1, Column: 1, Msg: fmt.Sprintf("unsupported encoding %q (FHIR XML is UTF-8)", enc)}
+	}
+	return begin + end + 2, nil
+}
+
+func pseudoAttr(decl, name string) string {
+	i := strings.Index(decl, name)
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(decl[i+len(name):], " \t\r\n")
+	if !strings.HasPrefix(rest, "=") {
+		return ""
+	}
+	rest = strings.TrimLeft(rest[1:], " \t\r\n")
+	if rest == "" || rest[0] != '"' && rest[0] != '\'' {
+		return ""
+	}
+	q := rest[0]
+	rest = rest[1:]
+	j := strings.IndexByte(rest, q)
+	if j < 0 {
+		return ""
+	}
+	return rest[:j]
+}
+
+func (r *reader) next() (xml.Token, error) {
+	for {
+		r.start = r.base + r.x.InputOffset()
+		tok, err := r.x.Token()
+		if err != nil {
+			if err == io.EOF {
+				return nil, err
+			}
+			e := syntaxError(r.x, err)
+			e.Line += r.lineBase
+			return nil, e
+		}
+		switch t := tok.(type) {
+		case xml.Comment, xml.ProcInst:
+			continue
+		case xml.Directive:
+			word, _, _ := strings.Cut(strings.TrimSpace(string(t)), " ")
+			return nil, r.errorf("", "xml declaration <!%s> not allowed", word)
+		}
+		return tok, nil
+	}
+}
+
+func (r *reader) enter(path string) error {
+	r.depth++
+	if r.depth > MaxDepth {
+		return r.errorf(path, "elements nested deeper than %d", MaxDepth)
+	}
+	return nil
+}
+
+func (r *reader) readResource(start xml.StartElement, path string) (map[string]any, error) {
+	name := start.Name.Local
+	if !r.inNamespace(start.Name) {
+		if path != "" || start.Name.Space != "" {
+			return nil, r.errorf(path, "element <%s> is not in the FHIR namespace %s", name, Namespace)
+		}
+		r.issue("XML_NO_NAMESPACE", name, "resource <%s> has no namespace: FHIR resources are in %s", name, Namespace)
+		r.noNS = true
+	}
+	typ, ok := r.resourceType(name)
+	if !ok {
+		return nil, r.errorf(path, "unknown resource type %q", name)
+	}
+	if path == "" {
+		path = name
+	}
+	for _, a := range start.Attr {
+		if !ignorable(a) {
+			return nil, r.errorf(path, "unexpected attribute %q on a resource", a.Name.Local)
+		}
+	}
+	if err := r.enter(path); err != nil {
+		return nil, err
+	}
+	obj := map[string]any{"resourceType": name}
+	if err := r.readObject(obj, typ.Root(), typ.Name, path); err != nil {
+		return nil, err
+	}
+	r.depth--
+	return obj, nil
+}
+
+func (r *reader) resourceType(name string) (*model.Type, bool) {
+	if !isIdentifier(name) {
+		return nil, false
+	}
+	typ, ok := r.m.Type(name)
+	if !ok || typ.Kind != model.KindResource || typ.Abstract {
+		return nil, false
+	}
+	return typ, true
+}
+
+func (r *reader) isResource(code string) bool {
+	typ, ok := r.m.Type(code)
+	return ok && typ.Kind == model.KindResource
+}
+
+func ignorable(a xml.Attr) bool {
+	return a.Name.Space != "" || a.Name.Local == "xmlns"
+}
+
+// readObject reads the children of a complex element or resource up to its
+// end tag into obj.
+func (r *reader) readObject(obj map[string]any, el *model.Element, code, path string) error {
+	var arrays []string
+	for {
+		tok, err := r.next()
+		if err != nil {
+			if err == io.EOF {
+				return r.errorf(path, "unexpected end of input")
+			}
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			added, err := r.readChild(obj, el, code, path, t)
+			if err != nil {
+				return err
+			}
+			if added != "" {
+				arrays = append(arrays, added)
+			}
+		case xml.EndElement:
+			for _, name := range arrays {
+				compact(obj, name)
+			}
+			return nil
+		case xml.CharData:
+			r.text(t, path)
+		}
+	}
+}
+
+// compact drops the all-null value or extension array of a repeating primitive.
+func compact(obj map[string]any, name string) {
+	if vals, ok := obj[name].([]any); ok && allNil(vals) {
+		delete(obj, name)
+	}
+	if exts, ok := obj["_"+name].([]any); ok && allNil(exts) {
+		delete(obj, "_"+name)
+	}
+}
+
+func allNil(a []any) bool {
+	for _, v := range a {
+		if v != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// readChild reads one child element into obj. It returns the child's name
+// when the child is a repeating primitive whose arrays need compacting.
+func (r *reader) readChild(obj map[string]any, el *model.Element, code, path string, start xml.StartElement) (string, error) {
+	name := start.Name.Local
+	childPath := path + "." + name
+	ce, ccode, ok := r.m.Child(el, code, name)
+	if !ok || ce.XMLAttr {
+		return "", r.errorf(path, "unknown element <%s>", name)
+	}
+	if ccode == "xhtml" {
+		if ce.Array {
+			return "", r.errorf(childPath, "repeating xhtml is not supported")
+		}
+		if _, dup := obj[name]; dup {
+			return "", r.errorf(childPath, "element repeats")
+		}
+		div, err := r.readXHTML(childPath)
+		if err != nil {
+			return "", err
+		}
+		obj[name] = div
+		return "", nil
+	}
+	if !r.inNamespace(start.Name) {
+		return "", r.errorf(childPath, "element is not in the FHIR namespace %s", Namespace)
+	}
+	if err := r.enter(childPath); err != nil {
+		return "", err
+	}
+	defer func() { r.depth-- }()
+	ptype, isPrimitive := r.m.Type(ccode)
+	isPrimitive = isPrimitive && ptype.Kind == model.KindPrimitive
+	if isPrimitive {
+		val, ext, err := r.readPrimitive(start, ptype, childPath)
+		if err != nil {
+			return "", err
+		}
+		if ce.Array {
+			vals, _ := obj[name].([]any)
+			exts, _ := obj["_"+name].([]any)
+			var x any
+			if ext != nil {
+				x = ext
+			}
+			obj[name] = append(vals, val)
+			obj["_"+name] = append(exts, x)
+			if len(vals) == 0 {
+				return name, nil
+			}
+			return "", nil
+		}
+		_, dupV := obj[name]
+		_, dupE := obj["_"+name]
+		if dupV || dupE {
+			return "", r.errorf(childPath, "element repeats")
+		}
+		if val != nil {
+			obj[name] = val
+		}
+		if ext != nil {
+			obj["_"+name] = ext
+		}
+		return "", nil
+	}
+	var val map[string]any
+	var err error
+	if r.isResource(ccode) {
+		val, err = r.readWrapped(start, childPath)
+	} else {
+		val, err = r.readComplex(start, ce, ccode, childPath)
+	}
+	if err != nil {
+		return "", err
+	}
+	if ce.Array {
+		vals, _ := obj[name].([]any)
+		obj[name] = append(vals, val)
+		return "", nil
+	}
+	if _, dup := obj[name]; dup {
+		return "", r.errorf(childPath, "element repeats")
+	}
+	obj[name] = val
+	return "", nil
+}
+
+func (r *reader) readComplex(start xml.StartElement, el *model.Element, code, path string) (map[string]any, error) {
+	obj := map[string]any{}
+	for _, a := range start.Attr {
+		if ignorable(a) {
+			continue
+		}
+		ce, _, ok := r.m.Child(el, code, a.Name.Local)
+		if !ok || !ce.XMLAttr {
+			return nil, r.errorf(path, "unexpected attribute %q", a.Name.Local)
+		}
+		obj[a.Name.Local] = a.Value
+	}
+	if err := r.readObject(obj, el, code, path); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// readWrapped reads an element holding one resource, such as contained or
+// Bundle.entry.resource.
+func (r *reader) readWrapped(start xml.StartElement, path string) (map[string]any, error) {
+	for _, a := range start.Attr {
+		if !ignorable(a) {
+			return nil, r.errorf(path, "unexpected attribute %q", a.Name.Local)
+		}
+	}
+	var res map[string]any
+	for {
+		tok, err := r.next()
+		if err != nil {
+			if err == io.EOF {
+				return nil, r.errorf(path, "unexpected end of input")
+			}
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if res != nil {
+				return nil, r.errorf(path, "more than one resource")
+			}
+			res, err = r.readResource(t, path)
+			if err != nil {
+				return nil, err
+			}
+		case xml.EndElement:
+			if res == nil {
+				return nil, r.errorf(path, "no resource inside")
+			}
+			return res, nil
+		case xml.CharData:
+			r.text(t, path)
+		}
+	}
+}
+
+// readPrimitive reads a primitive element: its value attribute, its id and
+// its extensions. The extension part is nil when it has neither.
+func (r *reader) readPrimitive(start xml.StartElement, typ *model.Type, path string) (any, map[string]any, error) {
+	var val any
+	var ext map[string]any
+	for _, a := range start.Attr {
+		if ignorable(a) {
+			continue
+		}
+		switch a.Name.Local {
+		case "value":
+			v, err := primitiveValue(typ, a.Value)
+			if err != nil {
+				return nil, nil, r.errorf(path, "%v", err)
+			}
+			val = v
+		case "id":
+			ext = map[string]any{"id": a.Value}
+		default:
+			return nil, nil, r.errorf(path, "unexpected attribute %q", a.Name.Local)
+		}
+	}
+	root := typ.Root()
+	for {
+		tok, err := r.next()
+		if err != nil {
+			if err == io.EOF {
+				return nil, nil, r.errorf(path, "unexpected end of input")
+			}
+			return nil, nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "extension" || !r.inNamespace(t.Name) {
+				return nil, nil, r.errorf(path, "unexpected element <%s> in a primitive", t.Name.Local)
+			}
+			if ext == nil {
+				ext = map[string]any{}
+			}
+			if _, err := r.readChild(ext, root, typ.Name, path, t); err != nil {
+				return nil, nil, err
+			}
+		case xml.EndElement:
+			if val == nil && ext == nil {
+				return nil, nil, r.errorf(path, "element has no value and no extension")
+			}
+			return val, ext, nil
+		case xml.CharData:
+			r.text(t, path)
+		}
+	}
+}
+
+func primitiveValue(typ *model.Type, s string) (any, error) {
+	switch typ.JSON {
+	case model.JSONBoolean:
+		switch s {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return nil, fmt.Errorf("invalid %s value %q", typ.Name, s)
+	case model.JSONNumber:
+		if !validNumber(s) {
+			return nil, fmt.Errorf("invalid %s value %q", typ.Name, s)
+		}
+		return json.Number(s), nil
+	}
+	return s, nil
+}
+
+// readXHTML returns the narrative div exactly as written in the input.
+func (r *reader) readXHTML(path string) (string, error) {
+	begin := r.start
+	depth := 1
+	for depth > 0 {
+		tok, err := r.next()
+		if err != nil {
+			if err == io.EOF {
+				return "", r.errorf(path, "unexpected end of input")
+			}
+			return "", err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			depth++
+			if r.depth+depth > MaxDepth {
+				return "", r.errorf(path, "elements nested deeper than %d", MaxDepth)
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+	end := r.base + r.x.InputOffset()
+	if begin < 0 || end > int64(len(r.data)) || begin > end {
+		return "", r.errorf(path, "cannot locate the xhtml")
+	}
+	return string(r.data[begin:end]), nil
+}
+
+func isSpace(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && i > 0 || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// validNumber reports whether s is a JSON number.
+func validNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		n := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == n {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		n := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == n {
+			return false
+		}
+	}
+	return i == len(s)
+}

@@ -1,0 +1,429 @@
+package fhirxml
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/nhsconform/conform/profiles/model"
+)
+
+// Encoder writes resources in the JSON shape as FHIR XML, in the element
+// order of the type model; it is safe for concurrent use.
+type Encoder struct {
+	m *model.Model
+	// Indent is the indentation of each nesting level; empty writes no line breaks.
+	Indent string
+}
+
+// NewEncoder returns an Encoder driven by the type model m, indenting by two spaces.
+func NewEncoder(m *model.Model) *Encoder { return &Encoder{m: m, Indent: "  "} }
+
+// Encode writes one resource as FHIR XML. A resource that XML cannot carry
+// (an unknown property, a value of the wrong JSON type, an unknown resource
+// type) is returned as *Error naming the element path.
+func (e *Encoder) Encode(res map[string]any) ([]byte, error) {
+	w := &writer{m: e.m, indent: e.Indent}
+	w.buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>`)
+	if err := w.resource(res, "", 0, true); err != nil {
+		return nil, err
+	}
+	w.newline(0)
+	return w.buf.Bytes(), nil
+}
+
+type writer struct {
+	m      *model.Model
+	indent string
+	buf    bytes.Buffer
+}
+
+func (w *writer) newline(depth int) {
+	if w.indent == "" {
+		return
+	}
+	w.buf.WriteByte('\n')
+	for range depth {
+		w.buf.WriteString(w.indent)
+	}
+}
+
+func errorf(path, format string, args ...any) *Error {
+	return &Error{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (w *writer) resource(res map[string]any, path string, depth int, root bool) error {
+	rt, _ := res["resourceType"].(string)
+	if rt == "" {
+		return errorf(path, "resource has no resourceType")
+	}
+	if path == "" {
+		path = rt
+	}
+	if depth > MaxDepth {
+		return errorf(path, "nested deeper than %d", MaxDepth)
+	}
+	typ, ok := w.m.Type(rt)
+	if !isIdentifier(rt) || !ok || typ.Kind != model.KindResource || typ.Abstract {
+		return errorf(path, "unknown resource type %q", rt)
+	}
+	w.newline(depth)
+	w.buf.WriteByte('<')
+	w.buf.WriteString(rt)
+	if root {
+		w.buf.WriteString(` xmlns="` + Namespace + `"`)
+	}
+	return w.body(res, typ.Root(), typ.Name, rt, path, depth, true)
+}
+
+// body writes the attributes and children of a complex value or resource and
+// closes its element.
+func (w *writer) body(obj map[string]any, el *model.Element, code, name, path string, depth int, resource bool) error {
+	used := 0
+	if resource {
+		used = 1
+	}
+	children := w.m.Children(el, code)
+	for _, c := range children {
+		if !c.XMLAttr {
+			continue
+		}
+		v, ok := obj[c.Name]
+		if !ok {
+			continue
+		}
+		s, ok := v.(string)
+		if !ok {
+			return errorf(path+"."+c.Name, "must be a string")
+		}
+		if err := w.attr(c.Name, s, path+"."+c.Name); err != nil {
+			return err
+		}
+		used++
+	}
+	open := true
+	for _, c := range children {
+		if c.XMLAttr {
+			continue
+		}
+		for _, ch := range c.Choices {
+			v, hasV := obj[ch.Name]
+			x, hasX := obj["_"+ch.Name]
+			if !hasV && !hasX {
+				continue
+			}
+			if hasV {
+				used++
+			}
+			if hasX {
+				used++
+			}
+			if open {
+				w.buf.WriteByte('>')
+				open = false
+			}
+			if err := w.element(c, ch, v, x, path+"."+ch.Name, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	if used != len(obj) {
+		for k := range obj {
+			if !w.known(children, k) && !(resource && k == "resourceType") {
+				return errorf(path, "unknown property %q", k)
+			}
+		}
+		return errorf(path, "unexpected properties")
+	}
+	if open {
+		w.buf.WriteString("/>")
+		return nil
+	}
+	w.newline(depth)
+	w.buf.WriteString("</")
+	w.buf.WriteString(name)
+	w.buf.WriteByte('>')
+	return nil
+}
+
+func (w *writer) known(children []*model.Element, key string) bool {
+	if len(key) > 1 && key[0] == '_' {
+		key = key[1:]
+	}
+	for _, c := range children {
+		for _, ch := range c.Choices {
+			if ch.Name == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// element writes the value v (and the primitive extension part x) of one
+// JSON property; arrays become repeated elements.
+func (w *writer) element(el *model.Element, ch model.Choice, v, x any, path string, depth int) error {
+	if !el.Array {
+		return w.single(el, ch, v, x, path, depth)
+	}
+	vals, ok := v.([]any)
+	if v != nil && !ok {
+		return errorf(path, "must be an array")
+	}
+	exts, ok := x.([]any)
+	if x != nil && !ok {
+		return errorf(path, "_%s must be an array", ch.Name)
+	}
+	if vals != nil && exts != nil && len(vals) != len(exts) {
+		return errorf(path, "%s and _%s differ in length", ch.Name, ch.Name)
+	}
+	n := max(len(vals), len(exts))
+	if n == 0 {
+		return errorf(path, "empty array")
+	}
+	for i := range n {
+		var vi, xi any
+		if vals != nil {
+			vi = vals[i]
+		}
+		if exts != nil {
+			xi = exts[i]
+		}
+		if err := w.single(el, ch, vi, xi, fmt.Sprintf("%s[%d]", path, i), depth); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *writer) single(el *model.Element, ch model.Choice, v, x any, path string, depth int) error {
+	if depth > MaxDepth {
+		return errorf(path, "nested deeper than %d", MaxDepth)
+	}
+	if ch.Type == "xhtml" {
+		s, ok := v.(string)
+		if !ok || x != nil {
+			return errorf(path, "must be an xhtml string")
+		}
+		if err := checkXHTML(s); err != nil {
+			return errorf(path, "invalid xhtml: %v", err)
+		}
+		w.newline(depth)
+		w.buf.WriteString(s)
+		return nil
+	}
+	typ, ok := w.m.Type(ch.Type)
+	if !ok {
+		return errorf(path, "no definition for type %q", ch.Type)
+	}
+	if typ.Kind == model.KindPrimitive {
+		return w.primitive(typ, ch.Name, v, x, path, depth)
+	}
+	if x != nil {
+		return errorf(path, "unexpected property _%s", ch.Name)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return errorf(path, "must be an object")
+	}
+	w.newline(depth)
+	w.buf.WriteByte('<')
+	w.buf.WriteString(ch.Name)
+	if typ.Kind == model.KindResource {
+		w.buf.WriteByte('>')
+		if err := w.resource(obj, path, depth+1, false); err != nil {
+			return err
+		}
+		w.newline(depth)
+		w.buf.WriteString("</")
+		w.buf.WriteString(ch.Name)
+		w.buf.WriteByte('>')
+		return nil
+	}
+	if len(el.Children()) > 0 {
+		return w.body(obj, el, ch.Type, ch.Name, path, depth, false)
+	}
+	return w.body(obj, typ.Root(), typ.Name, ch.Name, path, depth, false)
+}
+
+func (w *writer) primitive(typ *model.Type, name string, v, x any, path string, depth int) error {
+	if v == nil && x == nil {
+		return errorf(path, "null value without extension")
+	}
+	var ext map[string]any
+	if x != nil {
+		var ok bool
+		if ext, ok = x.(map[string]any); !ok {
+			return errorf(path, "_%s must be an object", name)
+		}
+	}
+	w.newline(depth)
+	w.buf.WriteByte('<')
+	w.buf.WriteString(name)
+	used := 0
+	if id, ok := ext["id"]; ok {
+		s, ok := id.(string)
+		if !ok {
+			return errorf(path+".id", "must be a string")
+		}
+		if err := w.attr("id", s, path+".id"); err != nil {
+			return err
+		}
+		used++
+	}
+	if v != nil {
+		s, err := primitiveText(typ, v)
+		if err != nil {
+			return errorf(path, "%v", err)
+		}
+		if err := w.attr("value", s, path); err != nil {
+			return err
+		}
+	}
+	exts, hasExt := ext["extension"]
+	if hasExt {
+		used++
+	}
+	if used != len(ext) {
+		for k := range ext {
+			if k != "id" && k != "extension" {
+				return errorf(path, "unexpected property %q in _%s", k, name)
+			}
+		}
+	}
+	if !hasExt {
+		w.buf.WriteString("/>")
+		return nil
+	}
+	w.buf.WriteByte('>')
+	extEl, _, _ := typ.Root().Child("extension")
+	if extEl == nil {
+		return errorf(path, "type %s has no extension element", typ.Name)
+	}
+	if err := w.element(extEl, model.Choice{Name: "extension", Type: "Extension"}, exts, nil, path+".extension", depth+1); err != nil {
+		return err
+	}
+	w.newline(depth)
+	w.buf.WriteString("</")
+	w.buf.WriteString(name)
+	w.buf.WriteByte('>')
+	return nil
+}
+
+func primitiveText(typ *model.Type, v any) (string, error) {
+	switch typ.JSON {
+	case model.JSONBoolean:
+		if b, ok := v.(bool); ok {
+			return strconv.FormatBool(b), nil
+		}
+		return "", fmt.Errorf("%s value must be a boolean", typ.Name)
+	case model.JSONNumber:
+		switch n := v.(type) {
+		case json.Number:
+			if !validNumber(string(n)) {
+				return "", fmt.Errorf("invalid %s value %q", typ.Name, string(n))
+			}
+			return string(n), nil
+		case float64:
+			return strconv.FormatFloat(n, 'f', -1, 64), nil
+		}
+		return "", fmt.Errorf("%s value must be a number", typ.Name)
+	}
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("%s value must be a string", typ.Name)
+}
+
+// attr writes name="value", escaping what an XML attribute cannot hold as is.
+func (w *writer) attr(name, value, path string) error {
+	w.buf.WriteByte(' ')
+	w.buf.WriteString(name)
+	w.buf.WriteString(`="`)
+	last := 0
+	for i := 0; i < len(value); {
+		c := value[i]
+		var esc string
+		switch {
+		case c == '&':
+			esc = "&amp;"
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '"':
+			esc = "&quot;"
+		case c == '\n':
+			esc = "&#xA;"
+		case c == '\r':
+			esc = "&#xD;"
+		case c == '\t':
+			esc = "&#x9;"
+		case c < 0x20:
+			return errorf(path, "control character U+%04X cannot be written in XML", c)
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(value[i:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				return errorf(path, "character U+%04X cannot be written in XML", r)
+			}
+			i += size
+			continue
+		default:
+			i++
+			continue
+		}
+		w.buf.WriteString(value[last:i])
+		w.buf.WriteString(esc)
+		i++
+		last = i
+	}
+	w.buf.WriteString(value[last:])
+	w.buf.WriteByte('"')
+	return nil
+}
+
+func isXMLChar(r rune) bool {
+	return r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
+// checkXHTML reports whether s is one well-formed XML element.
+func checkXHTML(s string) error {
+	d := xml.NewDecoder(bytes.NewReader([]byte(s)))
+	d.Strict = true
+	depth, roots := 0, 0
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+			if depth > MaxDepth {
+				return fmt.Errorf("nested deeper than %d", MaxDepth)
+			}
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if depth == 0 && !isSpace(t) {
+				return fmt.Errorf("text outside the div")
+			}
+		case xml.Directive, xml.ProcInst:
+			return fmt.Errorf("declarations are not allowed in xhtml")
+		}
+	}
+	if roots != 1 || depth != 0 {
+		return fmt.Errorf("not one element")
+	}
+	return nil
+}
