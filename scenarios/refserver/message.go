@@ -1,0 +1,656 @@
+package refserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Code systems and canonical URLs of the messaging behaviour.
+const (
+	BaRSMessageEvents   = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
+	BaRSMessageReasons  = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
+	BaRSResponseDef     = "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-response-referral"
+	referralRequestDef  = "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral"
+	cancelledRequestDef = "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-cancelled"
+	snomedCT            = "http://snomed.info/sct"
+)
+
+// BaRSHeaders are the request headers a BaRS $process-message must carry.
+var BaRSHeaders = []string{
+	"X-Request-Id", "X-Correlation-Id", "NHSD-Target-Identifier",
+	"NHSD-End-User-Organisation", "NHSD-Requesting-Practitioner", "NHSD-Requesting-Software",
+}
+
+// countRule bounds how many resources of a type a message may carry.
+type countRule struct {
+	typ      string
+	min, max int
+}
+
+// messageCounts holds the resource counts of the BaRS request MessageDefinitions
+// (BARS-MessageDefinition-ServiceRequest-Request-Referral and
+// BARSMessageDefinitionServiceRequestRequestCancelled); -1 means unbounded.
+var messageCounts = map[string][]countRule{
+	referralRequestDef: {
+		{"MessageHeader", 1, 1}, {"ServiceRequest", 1, 1}, {"Patient", 1, 1}, {"Encounter", 1, 1},
+		{"CarePlan", 1, 1}, {"Organization", 2, -1}, {"Practitioner", 1, -1}, {"PractitionerRole", 1, -1},
+		{"Consent", 1, -1}, {"HealthcareService", 1, -1}, {"Device", 0, 1},
+	},
+	cancelledRequestDef: {
+		{"MessageHeader", 1, 1}, {"ServiceRequest", 1, 1}, {"Patient", 1, 1}, {"Organization", 2, -1},
+	},
+}
+
+// message is a parsed message Bundle.
+type message struct {
+	bundle  map[string]any
+	id      string
+	header  map[string]any
+	entries []map[string]any
+	urls    []string
+	byURL   map[string]map[string]any
+}
+
+func (s *Server) handleProcessMessage(w http.ResponseWriter, r *http.Request) {
+	in, body, err := s.readJSON(w, r)
+	if err != nil {
+		writeError(w, s, err)
+		return
+	}
+	if isBaRS(in) {
+		s.processBaRS(w, r, in, body)
+		return
+	}
+	msg, err := parseMessage(in)
+	if err != nil {
+		writeError(w, s, err)
+		return
+	}
+	if err := s.checkMessageResource(r, in, body, ""); err != nil {
+		writeError(w, s, err)
+		return
+	}
+	if err := s.storeMessage(msg); err != nil {
+		writeError(w, s, err)
+		return
+	}
+	writeJSON(w, s, http.StatusOK, s.responseMessage(msg, baseURL(r), "", nil))
+}
+
+// isBaRS reports whether the first entry is a MessageHeader with a BaRS event.
+func isBaRS(in map[string]any) bool {
+	header, _ := walkJSON(in, "entry", 0, "resource").(map[string]any)
+	return header["resourceType"] == "MessageHeader" && coding(header["eventCoding"])["system"] == BaRSMessageEvents
+}
+
+func walkJSON(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func parseMessage(in map[string]any) (*message, error) {
+	if in["resourceType"] != "Bundle" {
+		return nil, badRequest("$process-message takes a Bundle")
+	}
+	if in["type"] != "message" {
+		return nil, badRequest("Bundle.type is %s; $process-message takes a message Bundle", quote(str(in["type"])))
+	}
+	msg := &message{bundle: in, byURL: map[string]map[string]any{}}
+	msg.id, _ = in["id"].(string)
+	if msg.id == "" {
+		return nil, badRequest("the message Bundle has no id")
+	}
+	if _, ok := in["timestamp"].(string); !ok {
+		return nil, badRequest("the message Bundle has no timestamp")
+	}
+	raw, _ := in["entry"].([]any)
+	if len(raw) > maxBundleEntries {
+		return nil, badRequest("the message has more than %d entries", maxBundleEntries)
+	}
+	for i, e := range raw {
+		em, _ := e.(map[string]any)
+		res, _ := em["resource"].(map[string]any)
+		if res == nil {
+			return nil, badRequest("message entry %d has no resource", i)
+		}
+		if _, ok := res["resourceType"].(string); !ok {
+			return nil, badRequest("message entry %d has no resourceType", i)
+		}
+		msg.entries = append(msg.entries, res)
+		u, _ := em["fullUrl"].(string)
+		msg.urls = append(msg.urls, u)
+		if u != "" {
+			msg.byURL[u] = res
+		}
+		if i == 0 {
+			if res["resourceType"] != "MessageHeader" {
+				return nil, badRequest("the first entry is a %s; a message starts with its MessageHeader", quote(str(res["resourceType"])))
+			}
+			msg.header = res
+		}
+	}
+	if msg.header == nil {
+		return nil, badRequest("the message has no entries")
+	}
+	if coding(msg.header["eventCoding"]) == nil {
+		return nil, badRequest("the MessageHeader has no eventCoding")
+	}
+	if err := msg.checkReferences(); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}
+
+// checkReferences requires every relative or urn reference to resolve to an entry.
+func (m *message) checkReferences() error {
+	var bad string
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				if ref, ok := x.(string); ok && k == "reference" && bad == "" && !m.resolves(ref) {
+					bad = ref
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range t {
+				walk(x)
+			}
+		}
+	}
+	for _, e := range m.entries {
+		walk(e)
+	}
+	if bad != "" {
+		return badRequest("reference %s does not resolve to an entry of the message", quote(bad))
+	}
+	return nil
+}
+
+func (m *message) resolves(ref string) bool {
+	if strings.HasPrefix(ref, "#") || (strings.Contains(ref, "://") && !strings.HasPrefix(ref, "urn:")) {
+		return true
+	}
+	if _, ok := m.byURL[ref]; ok {
+		return true
+	}
+	for u := range m.byURL {
+		if strings.HasSuffix(u, "/"+ref) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *message) resolve(ref any) map[string]any {
+	r, _ := ref.(map[string]any)
+	s, _ := r["reference"].(string)
+	if res, ok := m.byURL[s]; ok {
+		return res
+	}
+	for u, res := range m.byURL {
+		if s != "" && strings.HasSuffix(u, "/"+s) {
+			return res
+		}
+	}
+	return nil
+}
+
+// processBaRS applies the BaRS receiver behaviour to a servicerequest message.
+func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[string]any, body []byte) {
+	badCode := "REC_BAD_REQUEST"
+	if s.faults.on(FaultWrongErrorCode) {
+		badCode = "BAD_REQUEST"
+	}
+	reject := func(status int, code, nhs, text string) {
+		writeOutcome(w, s, status, code, text, nhs)
+	}
+	if !s.faults.on(FaultAcceptMissingHeaders) {
+		if problem := checkBaRSHeaders(r.Header); problem != "" {
+			reject(http.StatusBadRequest, "invalid", badCode, problem)
+			return
+		}
+	}
+	requestID := r.Header.Get("X-Request-Id")
+	if requestID != "" && !s.faults.on(FaultNoReplayConflict) && s.seen(requestID) {
+		reject(http.StatusConflict, "duplicate", "REC_CONFLICT", "X-Request-Id "+quote(requestID)+" has already been processed")
+		return
+	}
+	msg, err := parseMessage(in)
+	if err != nil {
+		var re *requestError
+		if errors.As(err, &re) {
+			re.nhs = badCode
+		}
+		writeError(w, s, err)
+		return
+	}
+	event := coding(msg.header["eventCoding"])
+	if event["code"] != "servicerequest-request" {
+		reject(http.StatusUnprocessableEntity, "not-supported", "REC_UNPROCESSABLE_ENTITY", "BaRS event "+quote(str(event["code"]))+" is not supported; this receiver takes servicerequest-request")
+		return
+	}
+	reason := ""
+	for _, c := range codings(msg.header["reason"]) {
+		if c["system"] == BaRSMessageReasons {
+			reason, _ = c["code"].(string)
+		}
+	}
+	if reason != "new" && reason != "update" && reason != "delete" {
+		reject(http.StatusBadRequest, "invalid", badCode, "MessageHeader.reason must be coded new, update or delete from "+BaRSMessageReasons)
+		return
+	}
+	if problem := msg.checkCounts(reason); problem != "" {
+		reject(http.StatusBadRequest, "invalid", badCode, problem)
+		return
+	}
+	sr := msg.resolve(firstOf(msg.header["focus"]))
+	if sr == nil || sr["resourceType"] != "ServiceRequest" {
+		reject(http.StatusBadRequest, "invalid", badCode, "MessageHeader.focus does not resolve to the message's ServiceRequest")
+		return
+	}
+	if err := s.checkMessageResource(r, msg.bundle, body, "REC_UNPROCESSABLE_ENTITY"); err != nil {
+		writeError(w, s, err)
+		return
+	}
+	if s.faults.on(FaultIgnoreCancellation) && reason != "new" {
+		msg = msg.without("ServiceRequest")
+	}
+	if err := s.storeMessage(msg); err != nil {
+		writeError(w, s, err)
+		return
+	}
+	if requestID != "" {
+		s.remember(requestID)
+	}
+	writeJSON(w, s, http.StatusOK, map[string]any{"resourceType": "OperationOutcome", "issue": []any{map[string]any{
+		"severity": "information", "code": "informational",
+		"diagnostics": "message " + msg.id + " accepted; the response follows asynchronously",
+	}}})
+	if !s.faults.on(FaultNoAsyncResponse) {
+		s.pushBaRSResponse(r, msg, sr)
+	}
+}
+
+// checkBaRSHeaders returns what is wrong with the BaRS headers, or "".
+func checkBaRSHeaders(h http.Header) string {
+	for _, name := range BaRSHeaders {
+		if strings.TrimSpace(h.Get(name)) == "" {
+			return "missing required header " + name
+		}
+	}
+	for _, name := range []string{"X-Request-Id", "X-Correlation-Id"} {
+		if !isUUID(h.Get(name)) {
+			return "header " + name + " is not a UUID"
+		}
+	}
+	if _, err := decodeTargetIdentifier(h.Get("NHSD-Target-Identifier")); err != "" {
+		return "header NHSD-Target-Identifier " + err
+	}
+	return ""
+}
+
+// decodeTargetIdentifier decodes the base64 JSON identifier of NHSD-Target-Identifier.
+func decodeTargetIdentifier(v string) (map[string]any, string) {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		raw, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(v, "="))
+	}
+	if err != nil {
+		return nil, "is not base64"
+	}
+	id, derr := decodeObject(raw)
+	if derr != nil {
+		return nil, "is not a base64-encoded JSON identifier"
+	}
+	if val, _ := id["value"].(string); val == "" {
+		return nil, "has no identifier value"
+	}
+	return id, ""
+}
+
+func (m *message) checkCounts(reason string) string {
+	def, _ := m.header["definition"].(string)
+	rules, ok := messageCounts[def]
+	if !ok {
+		def = referralRequestDef
+		if reason != "new" {
+			def = cancelledRequestDef
+		}
+		rules = messageCounts[def]
+	}
+	counts := map[string]int{}
+	for _, e := range m.entries {
+		counts[str(e["resourceType"])]++
+	}
+	for _, rule := range rules {
+		n := counts[rule.typ]
+		if n < rule.min || (rule.max >= 0 && n > rule.max) {
+			want := strconv.Itoa(rule.min) + ".." + strconv.Itoa(rule.max)
+			if rule.max < 0 {
+				want = strconv.Itoa(rule.min) + "..*"
+			}
+			return "the message carries " + strconv.Itoa(n) + " " + rule.typ + " (" + def + " requires " + want + ")"
+		}
+	}
+	return ""
+}
+
+func (m *message) without(typ string) *message {
+	out := *m
+	out.entries, out.urls = nil, nil
+	for i, e := range m.entries {
+		if e["resourceType"] != typ {
+			out.entries = append(out.entries, e)
+			out.urls = append(out.urls, m.urls[i])
+		}
+	}
+	return &out
+}
+
+// checkMessageResource validates the message Bundle as a whole.
+func (s *Server) checkMessageResource(r *http.Request, bundle map[string]any, body []byte, nhsCode string) error {
+	if s.faults.on(FaultAcceptInvalid) || s.opts.Validator == nil {
+		return nil
+	}
+	outcome, err := s.validate(r.Context(), "Bundle", body, nil)
+	if err != nil {
+		return err
+	}
+	if outcome.HasErrors() {
+		return &requestError{status: http.StatusUnprocessableEntity, code: "processing", nhs: nhsCode,
+			msg: "the message is not valid", issues: outcome.Issues}
+	}
+	return nil
+}
+
+// storeMessage stores each entry except the MessageHeader under its id (or
+// the uuid of its urn fullUrl), as a new version when it already exists.
+func (s *Server) storeMessage(msg *message) error {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	var undo []undoStep
+	var outs []written
+	for i, res := range msg.entries {
+		typ := str(res["resourceType"])
+		if typ == "MessageHeader" || !resourceTypes[typ] || typ == "Parameters" || typ == "OperationOutcome" {
+			continue
+		}
+		id, _ := res["id"].(string)
+		if id == "" {
+			id = strings.TrimPrefix(msg.urls[i], "urn:uuid:")
+		}
+		if !validID(id) {
+			s.store.rollback(undo)
+			return badRequest("message %s entry has no usable id", typ)
+		}
+		prev := s.store.get(typ, id)
+		v, err := s.store.put(typ, id, res, http.MethodPut, s.now(), false, &undo)
+		if err != nil {
+			s.store.rollback(undo)
+			return err
+		}
+		outs = append(outs, written{v: v, prev: prev})
+	}
+	for _, o := range outs {
+		s.afterWrite(o)
+	}
+	return nil
+}
+
+// responseMessage builds the response to msg: a message Bundle whose
+// MessageHeader answers msg (response.identifier = msg's Bundle.id).
+func (s *Server) responseMessage(msg *message, base, event string, extra []map[string]any) map[string]any {
+	headerID := newUUID()
+	in := msg.header
+	header := map[string]any{
+		"resourceType": "MessageHeader",
+		"id":           headerID,
+		"eventCoding":  in["eventCoding"],
+		"source":       map[string]any{"name": "conform reference server", "software": "conform", "endpoint": base},
+		"response":     map[string]any{"identifier": msg.id, "code": "ok"},
+	}
+	if event != "" {
+		header["eventCoding"] = map[string]any{"system": BaRSMessageEvents, "code": event}
+		header["definition"] = BaRSResponseDef
+		if reason := in["reason"]; reason != nil {
+			header["reason"] = reason
+		}
+	}
+	if src, ok := in["source"].(map[string]any); ok && src["endpoint"] != nil {
+		header["destination"] = []any{map[string]any{"endpoint": src["endpoint"]}}
+	}
+	entries := []any{map[string]any{"fullUrl": "urn:uuid:" + headerID, "resource": header}}
+	var focus []any
+	for _, res := range extra {
+		fullURL := base + "/" + str(res["resourceType"]) + "/" + str(res["id"])
+		entries = append(entries, map[string]any{"fullUrl": fullURL, "resource": res})
+		if len(focus) == 0 {
+			focus = append(focus, map[string]any{"reference": fullURL})
+		}
+	}
+	if focus != nil {
+		header["focus"] = focus
+	}
+	return map[string]any{
+		"resourceType": "Bundle",
+		"id":           newUUID(),
+		"meta":         map[string]any{"lastUpdated": formatInstant(s.now())},
+		"type":         "message",
+		"timestamp":    formatInstant(s.now()),
+		"entry":        entries,
+	}
+}
+
+// pushBaRSResponse sends the asynchronous servicerequest-response for msg.
+func (s *Server) pushBaRSResponse(r *http.Request, msg *message, sr map[string]any) {
+	if s.opts.PushURL == "" {
+		return
+	}
+	s.store.mu.RLock()
+	stored := s.store.get("ServiceRequest", str(sr["id"]))
+	s.store.mu.RUnlock()
+	var focus []map[string]any
+	if stored != nil && !stored.deleted {
+		focus = append(focus, stored.res)
+	}
+	out := s.responseMessage(msg, baseURL(r), "servicerequest-response", focus)
+	if s.faults.on(FaultWrongResponseIdentifier) {
+		out["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)["response"] = map[string]any{"identifier": newUUID(), "code": "ok"}
+	}
+	headers := http.Header{}
+	headers.Set("X-Request-Id", newUUID())
+	headers.Set("X-Correlation-Id", r.Header.Get("X-Correlation-Id"))
+	if src, ok := msg.header["source"].(map[string]any); ok {
+		if ep, _ := src["endpoint"].(string); ep != "" {
+			system, value, found := strings.Cut(ep, "|")
+			if !found {
+				system, value = "", ep
+			}
+			target, _ := json.Marshal(map[string]string{"system": system, "value": value})
+			headers.Set("NHSD-Target-Identifier", base64.StdEncoding.EncodeToString(target))
+		}
+	}
+	for _, h := range []string{"NHSD-End-User-Organisation", "NHSD-Requesting-Practitioner"} {
+		if v := r.Header.Get(h); safeHeader(v) {
+			headers.Set(h, v)
+		}
+	}
+	headers.Set("NHSD-Requesting-Software", "conform-reference-server")
+	s.push(out, headers)
+}
+
+// afterWrite sends the notifications a stored version triggers: a discharge
+// notification when an Encounter becomes finished. Callers hold s.store.mu.
+func (s *Server) afterWrite(w written) {
+	if w.v.typ != "Encounter" || s.opts.PushURL == "" || s.faults.on(FaultNoDischargeNotification) {
+		return
+	}
+	if str(w.v.res["status"]) != "finished" || (w.prev != nil && !w.prev.deleted && str(w.prev.res["status"]) == "finished") {
+		return
+	}
+	enc := w.v.res
+	headerID := newUUID()
+	header := map[string]any{
+		"resourceType": "MessageHeader",
+		"id":           headerID,
+		"eventCoding":  map[string]any{"system": snomedCT, "code": "306689006", "display": "Discharge to home"},
+		"source":       map[string]any{"name": "conform reference server", "software": "conform", "endpoint": "urn:conform:reference-server"},
+		"focus":        []any{map[string]any{"reference": "Encounter/" + w.v.id}},
+	}
+	destination := map[string]any{"endpoint": s.opts.PushURL}
+	entries := []any{
+		map[string]any{"fullUrl": "urn:uuid:" + headerID, "resource": header},
+		map[string]any{"fullUrl": "Encounter/" + w.v.id, "resource": json.RawMessage(w.v.body)},
+	}
+	if _, pid := splitReference(referenceOf(enc["subject"])); pid != "" {
+		if p := s.store.get("Patient", pid); p != nil && !p.deleted {
+			entries = append(entries, map[string]any{"fullUrl": "Patient/" + p.id, "resource": json.RawMessage(p.body)})
+			if gp, ok := firstOf(p.res["generalPractitioner"]).(map[string]any); ok {
+				destination["receiver"] = gp
+			}
+		}
+	}
+	if sp, ok := enc["serviceProvider"].(map[string]any); ok {
+		header["sender"] = sp
+	}
+	header["destination"] = []any{destination}
+	bundle := map[string]any{
+		"resourceType": "Bundle",
+		"id":           newUUID(),
+		"type":         "message",
+		"timestamp":    formatInstant(s.now()),
+		"entry":        entries,
+	}
+	headers := http.Header{}
+	headers.Set("X-Request-Id", newUUID())
+	headers.Set("X-Correlation-Id", newUUID())
+	s.push(bundle, headers)
+}
+
+// push POSTs a message to PushURL/$process-message in the background.
+func (s *Server) push(bundle map[string]any, headers http.Header) {
+	body, err := json.Marshal(bundle)
+	if err != nil {
+		s.logf("push: encode message: %v", err)
+		return
+	}
+	select {
+	case s.pushSlots <- struct{}{}:
+	default:
+		s.logf("push: more than %d messages pending; message %s dropped", maxPendingPushes, str(bundle["id"]))
+		return
+	}
+	s.pushes.Add(1)
+	go func() {
+		defer s.pushes.Done()
+		defer func() { <-s.pushSlots }()
+		ctx, cancel := context.WithTimeout(context.Background(), DefaultPushTimeout)
+		defer cancel()
+		target := s.opts.PushURL + "/$process-message"
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+		if err != nil {
+			s.logf("push: build request to %s: %v", target, err)
+			return
+		}
+		req.Header = headers
+		req.Header.Set("Content-Type", "application/fhir+json")
+		req.Header.Set("Accept", "application/fhir+json")
+		resp, err := s.opts.PushClient.Do(req)
+		if err != nil {
+			s.logf("push: send message to %s: %v", target, err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			s.logf("push: %s answered %d to message %s", target, resp.StatusCode, str(bundle["id"]))
+		}
+	}()
+}
+
+func (s *Server) seen(id string) bool {
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	return s.seenIDs[id]
+}
+
+func (s *Server) remember(id string) {
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	if s.seenIDs[id] {
+		return
+	}
+	if len(s.seenOrder) >= maxRememberedIDs {
+		delete(s.seenIDs, s.seenOrder[0])
+		s.seenOrder = s.seenOrder[1:]
+	}
+	s.seenIDs[id] = true
+	s.seenOrder = append(s.seenOrder, id)
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func firstOf(v any) any {
+	if list, ok := v.([]any); ok {
+		if len(list) == 0 {
+			return nil
+		}
+		return list[0]
+	}
+	return v
+}
+
+func coding(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func codings(v any) []map[string]any {
+	var out []map[string]any
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	for _, x := range list {
+		cc, _ := x.(map[string]any)
+		for _, c := range asList(cc["coding"]) {
+			if cm, ok := c.(map[string]any); ok {
+				out = append(out, cm)
+			}
+		}
+	}
+	return out
+}
+
+func asList(v any) []any {
+	if list, ok := v.([]any); ok {
+		return list
+	}
+	if v == nil {
+		return nil
+	}
+	return []any{v}
+}
