@@ -228,3 +228,26 @@ func (g *Generator) generate(sd map[string]any, chain []string) (map[string]any,
 	out["snapshot"] = map[string]any{"element": list}
 	return out, w.warnings, nil
 }
+
+// All returns the StructureDefinition with its snapshot for each url, as
+// SnapshotFor does. A definition that cannot be generated because something
+// it needs cannot be resolved (a missing dependency) is left out and reported
+// as a warning; any other failure stops All with an error.
+func (g *Generator) All(urls []string) (map[string]map[string]any, []Warning, error) {
+	out := make(map[string]map[string]any, len(urls))
+	var warnings []Warning
+	for _, u := range urls {
+		sd, ws, err := g.SnapshotFor(u)
+		warnings = append(warnings, ws...)
+		var ue *UnresolvedError
+		switch {
+		case errors.As(err, &ue):
+			warnings = append(warnings, Warning{Profile: u, Message: "no snapshot: " + err.Error()})
+		case err != nil:
+			return out, warnings, err
+		default:
+			out[u] = sd
+		}
+	}
+	return out, warnings, nil
+}

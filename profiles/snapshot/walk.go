@@ -431,24 +431,20 @@ func (w *walker) expand(base []element, out element, srcPath string, cs, ce int)
 	if len(ts) == 0 {
 		return w.fail(path(out), "differential goes below an element with no type")
 	}
-	if len(ts) > 1 {
-		allRefs := true
-		for _, t := range ts {
-			if str(t, "code") != "Reference" {
-				allRefs = false
-			}
-		}
-		if !allRefs {
-			return w.fail(path(out), "differential goes below (%s) an element of several types (%s)", path(w.diff[cs]), strings.Join(typeCodes(out), ", "))
+	t := ts[0]
+	if len(ts) > 1 && !allReferences(ts) {
+		var err error
+		if t, err = w.typeWithChildren(out, ts, srcPath, cs, ce); err != nil {
+			return err
 		}
 	}
-	dt, err := w.typeDefinition(ts[0], path(w.diff[cs]))
+	dt, err := w.typeDefinition(t, path(w.diff[cs]))
 	if err != nil {
 		return err
 	}
 	elems := elementsOf(dt, "snapshot")
 	if len(elems) < 2 {
-		return w.fail(path(out), "type %s has no elements to constrain", str(ts[0], "code"))
+		return w.fail(path(out), "type %s has no elements to constrain", str(t, "code"))
 	}
 	pm := pathMap{root: path(elems[0]), src: srcPath, dst: path(out)}
 	_, err = w.walk(elems, 1, len(elems)-1, cs, ce, pm, modeNormal)
@@ -884,4 +880,64 @@ func describePath(e element) string {
 		return path(e) + ":" + sn
 	}
 	return path(e)
+}
+
+func allReferences(ts []map[string]any) bool {
+	for _, t := range ts {
+		if str(t, "code") != "Reference" {
+			return false
+		}
+	}
+	return true
+}
+
+// typeWithChildren picks, for a differential that goes below an element of
+// several types, the one type that has every child element it names. The
+// reference implementation refuses such a differential; here it is applied to
+// that type with a warning, and refused when no single type fits.
+func (w *walker) typeWithChildren(out element, ts []map[string]any, srcPath string, cs, ce int) (map[string]any, error) {
+	names := map[string]bool{}
+	for i := cs; i <= ce; i++ {
+		rest := strings.TrimPrefix(path(w.diff[i]), srcPath+".")
+		if j := strings.IndexByte(rest, '.'); j >= 0 {
+			rest = rest[:j]
+		}
+		names[rest] = true
+	}
+	var fits []map[string]any
+	for _, t := range ts {
+		code := str(t, "code")
+		if code == "" || strings.Contains(code, ":") {
+			continue
+		}
+		res := w.g.snapshotLocked("http://hl7.org/fhir/StructureDefinition/"+code, w.chain)
+		if res.err != nil {
+			continue
+		}
+		elems := elementsOf(res.sd, "snapshot")
+		if len(elems) == 0 {
+			continue
+		}
+		have := map[string]bool{}
+		root := path(elems[0]) + "."
+		for _, e := range elems[1:] {
+			if rest, ok := strings.CutPrefix(path(e), root); ok && !strings.Contains(rest, ".") {
+				have[rest] = true
+			}
+		}
+		all := true
+		for n := range names {
+			if !have[n] && !(strings.HasSuffix(n, "]") && have[strings.TrimSuffix(n, "[x]")+"[x]"]) {
+				all = false
+			}
+		}
+		if all {
+			fits = append(fits, t)
+		}
+	}
+	if len(fits) != 1 {
+		return nil, w.fail(path(out), "differential goes below (%s) an element of several types (%s)", path(w.diff[cs]), strings.Join(typeCodes(out), ", "))
+	}
+	w.warn(path(w.diff[cs]), "differential goes below %s, an element of several types (%s); applied to %s, the only type with those elements", path(out), strings.Join(typeCodes(out), ", "), str(fits[0], "code"))
+	return fits[0], nil
 }

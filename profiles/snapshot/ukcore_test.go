@@ -1,0 +1,70 @@
+package snapshot
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/conformance/conformancetest"
+	"github.com/nhsconform/conform/profiles/packages"
+)
+
+// openSources returns a Set of hl7.fhir.r4.core and the given IG source
+// folders from the shared data, and the IG packages.
+func openSources(t *testing.T, folders ...string) (*packages.Set, []*packages.Package) {
+	t.Helper()
+	core, err := packages.Open(conformancetest.Shared(t, "fhir/packages/hl7.fhir.r4.core-4.0.1.tgz"))
+	require.NoError(t, err)
+	set := packages.NewSet(core)
+	var igs []*packages.Package
+	for _, f := range folders {
+		p, err := packages.Open(conformancetest.Shared(t, f))
+		require.NoError(t, err, f)
+		set.Add(p)
+		igs = append(igs, p)
+	}
+	return set, igs
+}
+
+func structureDefinitions(t *testing.T, p *packages.Package) []*packages.Resource {
+	t.Helper()
+	var out []*packages.Resource
+	for _, r := range p.Resources {
+		if r.ResourceType == "StructureDefinition" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestEveryUKCoreDefinitionGetsASnapshot(t *testing.T) {
+	set, igs := openSources(t, "fhir/sources/uk-core")
+	g := &Generator{Resolve: set.ResolveJSON}
+	sds := structureDefinitions(t, igs[0])
+	require.Len(t, sds, 153)
+	var elements int
+	var warnings []string
+	for _, r := range sds {
+		got, ws, err := g.SnapshotFor(r.URL)
+		if !assert.NoError(t, err, r.URL) {
+			continue
+		}
+		snap := elementsOf(got, "snapshot")
+		if !assert.NotEmpty(t, snap, r.URL) {
+			continue
+		}
+		elements += len(snap)
+		ids := map[string]bool{}
+		for _, e := range snap {
+			assert.False(t, ids[str(e, "id")], "%s: duplicate element id %s", r.URL, str(e, "id"))
+			ids[str(e, "id")] = true
+		}
+		for _, w := range ws {
+			warnings = append(warnings, w.String())
+		}
+	}
+	t.Logf("uk-core: %d definitions, %d snapshot elements, %d warnings", len(sds), elements, len(warnings))
+	t.Logf("warnings:\n%s", strings.Join(warnings, "\n"))
+}
