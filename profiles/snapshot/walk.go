@@ -28,14 +28,14 @@ type pathMap struct {
 }
 
 func (m pathMap) source(p string) string {
-	if m.root == "" {
+	if m.root == "" || !strings.HasPrefix(p, m.root) {
 		return p
 	}
 	return m.src + p[len(m.root):]
 }
 
 func (m pathMap) dest(p string) string {
-	if m.root == "" {
+	if m.root == "" || !strings.HasPrefix(p, m.root) {
 		return p
 	}
 	return m.dst + p[len(m.root):]
