@@ -1,0 +1,88 @@
+package fhirxml_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/conformance/conformancetest"
+	"github.com/nhsconform/conform/profiles/fhirxml"
+	"github.com/nhsconform/conform/profiles/model/modeltest"
+)
+
+var benchExamples = []string{"Patient-example.json", "Observation-example.json", "Bundle-bundle-transaction.json", "Questionnaire-qs1.json", "StructureDefinition-Patient.json"}
+
+func loadBenchExamples(b *testing.B) ([]map[string]any, [][]byte, *fhirxml.Encoder, *fhirxml.Decoder) {
+	m, err := modeltest.LoadCore()
+	require.NoError(b, err)
+	dir, err := conformancetest.FindShared()
+	require.NoError(b, err)
+	files, err := modeltest.ReadPackage(dir+"/"+examplesPackage, "")
+	require.NoError(b, err)
+	enc, dec := fhirxml.NewEncoder(m), fhirxml.NewDecoder(m)
+	var res []map[string]any
+	var xmls [][]byte
+	for _, name := range benchExamples {
+		data, ok := files[name]
+		require.True(b, ok, name)
+		r := decodeJSON(b, data)
+		x, err := enc.Encode(r)
+		require.NoError(b, err)
+		_, err = dec.Decode(x)
+		require.NoError(b, err)
+		res = append(res, r)
+		xmls = append(xmls, x)
+	}
+	return res, xmls, enc, dec
+}
+
+func BenchmarkDecode(b *testing.B) {
+	_, xmls, _, dec := loadBenchExamples(b)
+	size := 0
+	for _, x := range xmls {
+		size += len(x)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, x := range xmls {
+			if _, err := dec.Decode(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	res, xmls, enc, _ := loadBenchExamples(b)
+	size := 0
+	for _, x := range xmls {
+		size += len(x)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, r := range res {
+			if _, err := enc.Encode(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkPeek(b *testing.B) {
+	_, xmls, _, _ := loadBenchExamples(b)
+	size := 0
+	for _, x := range xmls {
+		size += len(x)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, x := range xmls {
+			if _, err := fhirxml.Peek(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
