@@ -1,0 +1,148 @@
+package validate
+
+import (
+	"strings"
+)
+
+// bundleIndex resolves references between the entries of a Bundle.
+type bundleIndex struct {
+	byURL map[string]map[string]any
+	// byTypeID indexes entries by Type/id for relative references.
+	byTypeID map[string]map[string]any
+}
+
+// absoluteURL reports whether s starts with a URI scheme.
+func absoluteURL(s string) bool {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := s[j]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || j > 0 && (c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-')) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *run) bundleChecks(res map[string]any) {
+	bt, _ := res["type"].(string)
+	idx := &bundleIndex{byURL: map[string]map[string]any{}, byTypeID: map[string]map[string]any{}}
+	for i, e := range slist(res, "entry") {
+		em, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		full, _ := em["fullUrl"].(string)
+		inner, _ := em["resource"].(map[string]any)
+		r.push("entry", "entry", i, "")
+		if full != "" && !absoluteURL(full) {
+			r.errorf("invalid", "bundle-fullurl-relative", "The fullUrl must be an absolute URL (not '%s')", full)
+		}
+		if full == "" && inner != nil && bt != "transaction" && bt != "batch" && bt != "transaction-response" && bt != "batch-response" {
+			r.errorf("invalid", "bundle-fullurl-missing", "Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry")
+		}
+		r.pop()
+		if inner == nil {
+			continue
+		}
+		if full != "" {
+			idx.byURL[full] = inner
+		}
+		rt, _ := inner["resourceType"].(string)
+		if id, _ := inner["id"].(string); rt != "" && id != "" {
+			if _, dup := idx.byTypeID[rt+"/"+id]; !dup {
+				idx.byTypeID[rt+"/"+id] = inner
+			}
+		}
+	}
+	r.bundles = append(r.bundles, idx)
+}
+
+// bundleResolve finds the entry a reference points to in the innermost Bundle.
+func (r *run) bundleResolve(ref string) map[string]any {
+	if len(r.bundles) == 0 {
+		return nil
+	}
+	b := r.bundles[len(r.bundles)-1]
+	if res, ok := b.byURL[ref]; ok {
+		return res
+	}
+	ref = strings.SplitN(ref, "/_history/", 2)[0]
+	if res, ok := b.byURL[ref]; ok {
+		return res
+	}
+	if !strings.Contains(ref, ":") {
+		if res, ok := b.byTypeID[ref]; ok {
+			return res
+		}
+		for full, res := range b.byURL {
+			if strings.HasSuffix(full, "/"+ref) {
+				return res
+			}
+		}
+	}
+	return nil
+}
+
+// extensionContext checks that an extension is used where its definition
+// allows (StructureDefinition.context of type element).
+func (r *run) extensionContext(p *plan, url string) {
+	if len(p.context) == 0 || len(r.path) < 2 {
+		return
+	}
+	parent := r.path[len(r.path)-2]
+	parentType := parent.typ
+	var defPaths []string
+	if parent.def != nil {
+		defPaths = append(defPaths, parent.def.path)
+		if parent.def.ref != nil {
+			defPaths = append(defPaths, parent.def.ref.path)
+		}
+	}
+	var dotted []string
+	for i := len(r.path) - 2; i >= 0; i-- {
+		s := r.path[i]
+		dotted = append([]string{s.expr}, dotted...)
+		if i == 0 || strings.HasPrefix(s.suffix, "/*") {
+			if strings.HasPrefix(s.suffix, "/*") {
+				dotted[0] = strings.TrimSuffix(strings.SplitN(s.suffix[2:], "/", 2)[0], "*")
+			}
+			break
+		}
+	}
+	path := strings.Join(dotted, ".")
+	for _, c := range p.context {
+		if c.kind != "element" {
+			return
+		}
+		e := c.expression
+		switch {
+		case e == "Element" || e == "Resource" || e == "DomainResource" || e == "BackboneElement" || e == "Base":
+			return
+		case e == parentType || e == path || strings.HasSuffix(path, "."+e):
+			return
+		case containsString(defPaths, e) || containsString(defPaths, strings.TrimSuffix(e, "[x]")):
+			return
+		case e[0] >= 'A' && e[0] <= 'Z' && !strings.Contains(e, ".") && !r.isResourceType(e) && parentType == "":
+			return
+		case strings.Contains(e, "#") || strings.Contains(e, "("):
+			return
+		}
+	}
+	exprs := make([]string, len(p.context))
+	for i, c := range p.context {
+		exprs[i] = c.expression
+	}
+	r.errorf("structure", "extension-context", "The extension %s is not allowed to be used at this point (allowed = %s; this element is [%s])", url, strings.Join(exprs, ", "), path)
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

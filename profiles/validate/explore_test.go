@@ -1,0 +1,42 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+)
+
+func TestExploreClinical(t *testing.T) {
+	if os.Getenv("EXPLORE") == "" {
+		return
+	}
+	v := newCoreValidator(t)
+	ex := readExamples(t, clinicalNames(t))
+	names := make([]string, 0, len(ex))
+	for n := range ex {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	counts := map[string]int{}
+	bad := 0
+	for _, n := range names {
+		out, err := v.Validate(context.Background(), ex[n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		has := false
+		for _, is := range out.Issues {
+			if is.Severity == "error" || is.Severity == "fatal" {
+				has = true
+				counts[is.MessageID]++
+				fmt.Printf("%s\t%s\t%s\t%s\n", n, is.MessageID, is.Expression, is.Message)
+			}
+		}
+		if has {
+			bad++
+		}
+	}
+	fmt.Println("files with errors:", bad, "of", len(names), counts)
+}

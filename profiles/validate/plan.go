@@ -1,0 +1,371 @@
+package validate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// plan is a StructureDefinition compiled for validation: its snapshot as a
+// tree of nodes with the checks of each element precomputed.
+type plan struct {
+	url, version, name string
+	// typeName is StructureDefinition.type.
+	typeName string
+	kind     string
+	root     *node
+	byPath   map[string]*node
+	// context lists where an extension may be used (StructureDefinition.context).
+	context []extContext
+	// baseTypes is the chain of base definitions' URLs, the plan's own first.
+	derivation string
+}
+
+type extContext struct {
+	kind, expression string
+}
+
+type typeRef struct {
+	code     string
+	profiles []string
+	targets  []string
+}
+
+type childRef struct {
+	n   *node
+	typ string
+}
+
+type node struct {
+	path, id  string
+	name      string
+	sliceName string
+	min       int
+	// max is -1 when unbounded.
+	max int
+	// array is true when the base element repeats (a JSON array).
+	array       bool
+	types       []typeRef
+	choice      bool
+	children    []*node
+	byJSON      map[string]childRef
+	fixed       any
+	pattern     any
+	fixedName   string
+	binding     *binding
+	constraints []*constraint
+	slicing     *slicing
+	slices      []*node
+	contentRef  string
+	ref         *node
+	mustSupport bool
+	maxLength   int
+	owner       *plan
+	// allowedTypes is the set of type codes the element permits.
+	allowedTypes map[string]bool
+}
+
+type binding struct {
+	strength string
+	valueSet string
+}
+
+type constraint struct {
+	key, severity, human, expression string
+	source                           string
+	compiled                         Expression
+	compileErr                       error
+}
+
+type discriminator struct {
+	kind, path string
+}
+
+type slicing struct {
+	discriminators []discriminator
+	rules          string
+	ordered        bool
+}
+
+func sstr(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+func slist(m map[string]any, k string) []any {
+	a, _ := m[k].([]any)
+	return a
+}
+
+func sobj(m map[string]any, k string) map[string]any {
+	o, _ := m[k].(map[string]any)
+	return o
+}
+
+func parseMax(s string) int {
+	if s == "*" || s == "" {
+		return -1
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func numToInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := strconv.Atoi(string(n))
+		return i, err == nil
+	case float64:
+		return int(n), true
+	}
+	return 0, false
+}
+
+// compilePlan builds the plan of a StructureDefinition with a snapshot.
+func compilePlan(sd map[string]any) (*plan, error) {
+	snap := sobj(sd, "snapshot")
+	elems := slist(snap, "element")
+	if len(elems) == 0 {
+		return nil, fmt.Errorf("structure definition %s has no snapshot", sstr(sd, "url"))
+	}
+	p := &plan{
+		url: sstr(sd, "url"), version: sstr(sd, "version"), name: sstr(sd, "name"),
+		typeName: sstr(sd, "type"), kind: sstr(sd, "kind"), derivation: sstr(sd, "derivation"),
+		byPath: map[string]*node{},
+	}
+	for _, c := range slist(sd, "context") {
+		if cm, ok := c.(map[string]any); ok {
+			p.context = append(p.context, extContext{kind: sstr(cm, "type"), expression: sstr(cm, "expression")})
+		}
+	}
+	var stack []*node
+	for i, raw := range elems {
+		em, ok := raw.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("structure definition %s: snapshot element %d is not an object", p.url, i)
+		}
+		n := compileNode(p, em)
+		if i == 0 {
+			p.root = n
+			stack = append(stack, n)
+			p.byPath[n.path] = n
+			continue
+		}
+		parentPath := n.path
+		if dot := strings.LastIndexByte(n.path, '.'); dot >= 0 {
+			parentPath = n.path[:dot]
+		} else {
+			return nil, fmt.Errorf("structure definition %s: element %s is outside the root", p.url, n.path)
+		}
+		for len(stack) > 0 && stack[len(stack)-1].path != parentPath {
+			if n.sliceName != "" && stack[len(stack)-1].path == n.path && stack[len(stack)-1].sliceName == "" {
+				break
+			}
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) == 0 {
+			return nil, fmt.Errorf("structure definition %s: element %s has no parent in the snapshot", p.url, n.path)
+		}
+		parent := stack[len(stack)-1]
+		if n.sliceName != "" {
+			base := parent
+			if parent.path != n.path {
+				base = findChildByPath(parent, n.path)
+			}
+			if base == nil {
+				return nil, fmt.Errorf("structure definition %s: slice %s:%s has no sliced element", p.url, n.path, n.sliceName)
+			}
+			base.slices = append(base.slices, n)
+			n.array = base.array
+			stack = append(stack, n)
+			continue
+		}
+		parent.children = append(parent.children, n)
+		if _, seen := p.byPath[n.path]; !seen {
+			p.byPath[n.path] = n
+		}
+		stack = append(stack, n)
+	}
+	p.index(p.root)
+	return p, nil
+}
+
+func findChildByPath(parent *node, path string) *node {
+	for i := len(parent.children) - 1; i >= 0; i-- {
+		if parent.children[i].path == path {
+			return parent.children[i]
+		}
+	}
+	return nil
+}
+
+func (p *plan) index(n *node) {
+	if n.contentRef != "" {
+		ref := strings.TrimPrefix(n.contentRef, "#")
+		if i := strings.IndexByte(ref, '#'); i >= 0 {
+			ref = ref[i+1:]
+		}
+		n.ref = p.byPath[ref]
+	}
+	n.byJSON = make(map[string]childRef, len(n.children)*2)
+	for _, c := range n.children {
+		if c.choice {
+			for _, t := range c.types {
+				n.byJSON[c.name+upperFirst(t.code)] = childRef{c, t.code}
+			}
+			continue
+		}
+		tc := ""
+		if len(c.types) == 1 {
+			tc = c.types[0].code
+		}
+		n.byJSON[c.name] = childRef{c, tc}
+	}
+	for _, c := range n.children {
+		p.index(c)
+	}
+	for _, s := range n.slices {
+		p.index(s)
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func compileNode(p *plan, em map[string]any) *node {
+	n := &node{path: sstr(em, "path"), id: sstr(em, "id"), sliceName: sstr(em, "sliceName"), owner: p}
+	last := n.path
+	if dot := strings.LastIndexByte(last, '.'); dot >= 0 {
+		last = last[dot+1:]
+	}
+	if strings.HasSuffix(last, "[x]") {
+		n.choice = true
+		last = strings.TrimSuffix(last, "[x]")
+	}
+	n.name = last
+	if v, ok := numToInt(em["min"]); ok {
+		n.min = v
+	}
+	n.max = parseMax(sstr(em, "max"))
+	if base := sobj(em, "base"); base != nil {
+		n.array = parseMax(sstr(base, "max")) != 1
+	} else {
+		n.array = n.max != 1
+	}
+	n.contentRef = sstr(em, "contentReference")
+	n.mustSupport, _ = em["mustSupport"].(bool)
+	if v, ok := numToInt(em["maxLength"]); ok {
+		n.maxLength = v
+	}
+	n.allowedTypes = map[string]bool{}
+	for _, t := range slist(em, "type") {
+		tm, _ := t.(map[string]any)
+		if tm == nil {
+			continue
+		}
+		tr := typeRef{code: normaliseTypeCode(tm)}
+		for _, pr := range slist(tm, "profile") {
+			if s, ok := pr.(string); ok {
+				tr.profiles = append(tr.profiles, s)
+			}
+		}
+		for _, pr := range slist(tm, "targetProfile") {
+			if s, ok := pr.(string); ok {
+				tr.targets = append(tr.targets, s)
+			}
+		}
+		n.types = append(n.types, tr)
+		n.allowedTypes[tr.code] = true
+	}
+	for k, v := range em {
+		switch {
+		case strings.HasPrefix(k, "fixed"):
+			n.fixed, n.fixedName = v, k
+		case strings.HasPrefix(k, "pattern"):
+			n.pattern, n.fixedName = v, k
+		}
+	}
+	if b := sobj(em, "binding"); b != nil {
+		if vs := sstr(b, "valueSet"); vs != "" {
+			n.binding = &binding{strength: sstr(b, "strength"), valueSet: vs}
+		}
+	}
+	for _, c := range slist(em, "constraint") {
+		cm, _ := c.(map[string]any)
+		if cm == nil {
+			continue
+		}
+		expr := sstr(cm, "expression")
+		if expr == "" {
+			continue
+		}
+		n.constraints = append(n.constraints, &constraint{
+			key: sstr(cm, "key"), severity: sstr(cm, "severity"), human: sstr(cm, "human"),
+			expression: expr, source: sstr(cm, "source"),
+		})
+	}
+	if s := sobj(em, "slicing"); s != nil {
+		sl := &slicing{rules: sstr(s, "rules")}
+		sl.ordered, _ = s["ordered"].(bool)
+		for _, d := range slist(s, "discriminator") {
+			dm, _ := d.(map[string]any)
+			sl.discriminators = append(sl.discriminators, discriminator{kind: sstr(dm, "type"), path: sstr(dm, "path")})
+		}
+		n.slicing = sl
+	}
+	return n
+}
+
+// normaliseTypeCode returns the type code, mapping FHIRPath System types
+// (Element.id, Extension.url, primitive values) to their FHIR primitive.
+func normaliseTypeCode(tm map[string]any) string {
+	code := sstr(tm, "code")
+	if strings.HasPrefix(code, "http://hl7.org/fhirpath/System.") {
+		switch strings.TrimPrefix(code, "http://hl7.org/fhirpath/System.") {
+		case "String":
+			for _, e := range slist(tm, "extension") {
+				em, _ := e.(map[string]any)
+				if sstr(em, "url") == "http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type" {
+					if v := sstr(em, "valueUrl"); v != "" {
+						return v
+					}
+				}
+			}
+			return "string"
+		case "Boolean":
+			return "boolean"
+		case "Integer":
+			return "integer"
+		case "Decimal":
+			return "decimal"
+		case "Date":
+			return "date"
+		case "DateTime":
+			return "dateTime"
+		case "Time":
+			return "time"
+		}
+		return "string"
+	}
+	return code
+}
+
+// childrenFor returns the node whose children describe the content of n, or
+// nil when the content comes from the data type.
+func (n *node) content() *node {
+	if n.ref != nil {
+		return n.ref
+	}
+	if len(n.children) > 0 {
+		return n
+	}
+	return nil
+}

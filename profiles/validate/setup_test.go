@@ -1,0 +1,93 @@
+package validate
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/conformance/conformancetest"
+	"github.com/nhsconform/conform/profiles/packages"
+)
+
+var (
+	coreOnce sync.Once
+	coreSet  *packages.Set
+	coreErr  error
+)
+
+// coreSet loads hl7.fhir.r4.core and hl7.terminology.r4 once per test binary.
+func loadCore(t testing.TB) *packages.Set {
+	t.Helper()
+	coreOnce.Do(func() {
+		var pkgs []*packages.Package
+		for _, f := range []string{"fhir/packages/hl7.fhir.r4.core-4.0.1.tgz", "fhir/packages/hl7.terminology.r4-7.0.1.tgz"} {
+			p, err := packages.Open(conformancetest.Shared(t, f))
+			if err != nil {
+				coreErr = err
+				return
+			}
+			pkgs = append(pkgs, p)
+		}
+		coreSet = packages.NewSet(pkgs...)
+	})
+	require.NoError(t, coreErr)
+	return coreSet
+}
+
+func newCoreValidator(t testing.TB) *Validator {
+	t.Helper()
+	set := loadCore(t)
+	v, err := New(Options{Resolve: set.ResolveJSON})
+	require.NoError(t, err)
+	return v
+}
+
+// readExamples returns the named files of the R4 examples package (all when
+// names is nil), keyed by file name.
+func readExamples(t testing.TB, names map[string]bool) map[string][]byte {
+	t.Helper()
+	f, err := os.Open(conformancetest.Shared(t, "fhir/packages/hl7.fhir.r4.examples-4.0.1.tgz"))
+	require.NoError(t, err)
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	tr := tar.NewReader(gz)
+	out := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		name := strings.TrimPrefix(h.Name, "package/")
+		if !strings.HasSuffix(name, ".json") || strings.Contains(name, "/") || name == "package.json" || strings.HasPrefix(name, ".") {
+			continue
+		}
+		if names != nil && !names[name] {
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		require.NoError(t, err)
+		out[name] = b
+	}
+	return out
+}
+
+func clinicalNames(t testing.TB) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(conformancetest.Shared(t, "testsuites/bench/clinical-examples.txt"))
+	require.NoError(t, err)
+	names := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			names[l] = true
+		}
+	}
+	return names
+}

@@ -1,0 +1,327 @@
+// Package validate owns conform's FHIR R4 resource validator: it compiles
+// StructureDefinition snapshots into cached validation plans and checks
+// resources against them in layers (structure and primitive formats,
+// cardinality, fixed and pattern values, slicing, extensions, bindings,
+// references, FHIRPath constraints and the UK NHS Number check), reporting
+// issues as the HL7 validator locates them.
+package validate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/fhirjson"
+	"github.com/nhsconform/conform/profiles/terminology"
+)
+
+// ResolveFunc finds a conformance resource by canonical URL (url or
+// url|version) in the loaded packages.
+type ResolveFunc func(canonical string) (map[string]any, bool)
+
+// Expression is a compiled FHIRPath expression used for constraints.
+type Expression interface {
+	// Holds evaluates the expression with focus as the context element and
+	// resource as %resource, reporting whether the result is true.
+	Holds(ctx context.Context, resource map[string]any, focus any, focusType string) (bool, error)
+}
+
+// CompileFunc compiles a FHIRPath expression.
+type CompileFunc func(expression string) (Expression, error)
+
+// SnapshotFunc generates the snapshot of a differential-only StructureDefinition.
+type SnapshotFunc func(sd map[string]any) (map[string]any, error)
+
+// XMLDecodeFunc converts a FHIR XML resource into the shared JSON representation.
+type XMLDecodeFunc func(data []byte) (map[string]any, error)
+
+// Options configure a Validator.
+type Options struct {
+	// Resolve finds StructureDefinitions, ValueSets and CodeSystems. Required.
+	Resolve ResolveFunc
+	// Terminology checks bindings; nil builds one over Resolve without a server.
+	Terminology *terminology.Service
+	// Compile compiles FHIRPath constraints; nil leaves constraints unevaluated
+	// and says so with an information issue per resource.
+	Compile CompileFunc
+	// Snapshot generates snapshots for differential-only profiles; nil makes
+	// such profiles unusable (reported as an error issue).
+	Snapshot SnapshotFunc
+	// DecodeXML converts XML input; nil rejects XML input with an error issue.
+	DecodeXML XMLDecodeFunc
+	// NHSNumberSeverity is the severity of an NHS Number failing its
+	// Modulus 11 check; empty means error.
+	NHSNumberSeverity conformance.Severity
+}
+
+// Validator validates FHIR R4 resources; it is safe for concurrent use and
+// compiles each profile once.
+type Validator struct {
+	opts Options
+	tx   *terminology.Service
+
+	mu    sync.RWMutex
+	plans map[string]*planEntry
+	exprs map[string]*compiled
+}
+
+type planEntry struct {
+	p   *plan
+	err error
+}
+
+type compiled struct {
+	e   Expression
+	err error
+}
+
+// New returns a Validator.
+func New(opts Options) (*Validator, error) {
+	if opts.Resolve == nil {
+		return nil, errors.New("new validator: no resolver for conformance resources")
+	}
+	if opts.NHSNumberSeverity == "" {
+		opts.NHSNumberSeverity = conformance.SeverityError
+	}
+	switch opts.NHSNumberSeverity {
+	case conformance.SeverityError, conformance.SeverityWarning, conformance.SeverityInformation, conformance.SeverityFatal:
+	default:
+		return nil, fmt.Errorf("new validator: unknown NHS Number severity %q", opts.NHSNumberSeverity)
+	}
+	tx := opts.Terminology
+	if tx == nil {
+		tx = terminology.New(terminology.ResolveFunc(opts.Resolve), nil)
+	}
+	if _, ok := opts.Resolve(model("Resource")); !ok {
+		return nil, errors.New("new validator: the FHIR R4 core package is not loaded (no definition of Resource)")
+	}
+	return &Validator{opts: opts, tx: tx, plans: map[string]*planEntry{}, exprs: map[string]*compiled{}}, nil
+}
+
+func model(typeName string) string { return "http://hl7.org/fhir/StructureDefinition/" + typeName }
+
+// ProfileError reports a profile that cannot be used for validation.
+type ProfileError struct {
+	URL    string
+	Reason string
+}
+
+// Error implements error.
+func (e *ProfileError) Error() string {
+	return fmt.Sprintf("profile %s: %s", e.URL, e.Reason)
+}
+
+// planFor returns the compiled plan of the StructureDefinition with the
+// canonical URL.
+func (v *Validator) planFor(canonical string) (*plan, error) {
+	v.mu.RLock()
+	e, ok := v.plans[canonical]
+	v.mu.RUnlock()
+	if ok {
+		return e.p, e.err
+	}
+	p, err := v.compile(canonical)
+	v.mu.Lock()
+	if prior, ok := v.plans[canonical]; ok {
+		v.mu.Unlock()
+		return prior.p, prior.err
+	}
+	v.plans[canonical] = &planEntry{p, err}
+	v.mu.Unlock()
+	return p, err
+}
+
+func (v *Validator) compile(canonical string) (*plan, error) {
+	sd, ok := v.opts.Resolve(canonical)
+	if !ok {
+		return nil, &ProfileError{URL: canonical, Reason: "not found in the loaded packages"}
+	}
+	if sstr(sd, "resourceType") != "StructureDefinition" {
+		return nil, &ProfileError{URL: canonical, Reason: "is a " + sstr(sd, "resourceType") + ", not a StructureDefinition"}
+	}
+	if sobj(sd, "snapshot") == nil {
+		if v.opts.Snapshot == nil {
+			return nil, &ProfileError{URL: canonical, Reason: "has no snapshot and no snapshot generator is configured"}
+		}
+		full, err := v.opts.Snapshot(sd)
+		if err != nil {
+			return nil, &ProfileError{URL: canonical, Reason: "generate snapshot: " + err.Error()}
+		}
+		sd = full
+	}
+	p, err := compilePlan(sd)
+	if err != nil {
+		return nil, &ProfileError{URL: canonical, Reason: err.Error()}
+	}
+	return p, nil
+}
+
+func (v *Validator) expression(expr string) (Expression, error) {
+	v.mu.RLock()
+	c, ok := v.exprs[expr]
+	v.mu.RUnlock()
+	if ok {
+		return c.e, c.err
+	}
+	e, err := v.opts.Compile(expr)
+	v.mu.Lock()
+	v.exprs[expr] = &compiled{e, err}
+	v.mu.Unlock()
+	return e, err
+}
+
+// Validate implements conformance.Validator: it reads resource (JSON, or XML
+// when a decoder is configured) and validates it against its base
+// definition, its meta.profile entries and profiles.
+func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...string) (conformance.Outcome, error) {
+	trimmed := bytes.TrimLeft(resource, " \t\r\n\xef\xbb\xbf")
+	if len(trimmed) > 0 && trimmed[0] == '<' {
+		if v.opts.DecodeXML == nil {
+			return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "XML input is not supported: no XML decoder is configured", MessageID: "xml-unsupported"}}}, nil
+		}
+		res, err := v.opts.DecodeXML(resource)
+		if err != nil {
+			return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "Error parsing XML: " + err.Error(), MessageID: "xml-syntax"}}}, nil
+		}
+		return v.ValidateResource(ctx, res, nil, profiles...)
+	}
+	res, err := fhirjson.Decode(resource)
+	if err != nil {
+		is := conformance.Issue{Severity: conformance.SeverityFatal, Code: "structure", Message: "Error parsing JSON: " + err.Error(), MessageID: "json-syntax"}
+		var se *fhirjson.SyntaxError
+		if errors.As(err, &se) {
+			is.Line, is.Column = se.Line, se.Column
+			switch se.Kind {
+			case fhirjson.KindDuplicateKey:
+				is.MessageID = "json-duplicate-key"
+			case fhirjson.KindInvalidUTF8:
+				is.MessageID = "json-invalid-utf8"
+			case fhirjson.KindTooDeep:
+				is.MessageID = "json-too-deep"
+			}
+		}
+		return conformance.Outcome{Issues: []conformance.Issue{is}}, nil
+	}
+	obj, ok := res.(map[string]any)
+	if !ok {
+		return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "The JSON document is not an object, so it is not a FHIR resource", MessageID: "json-not-object"}}}, nil
+	}
+	return v.ValidateResource(ctx, obj, resource, profiles...)
+}
+
+// ValidateResource validates an already decoded resource. source, when not
+// nil, is the JSON it was decoded from and gives issues their line and column.
+func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, source []byte, profiles ...string) (conformance.Outcome, error) {
+	r := &run{v: v, ctx: ctx, source: source}
+	out := conformance.Outcome{}
+	rt, _ := res["resourceType"].(string)
+	if rt == "" {
+		r.add(conformance.SeverityFatal, "structure", "resource-type-missing", "Unable to find resourceType property")
+		return r.outcome(out), nil
+	}
+	base, err := v.planFor(model(rt))
+	if err != nil || base.kind != "resource" {
+		r.path = []seg{{expr: rt, index: -1}}
+		r.add(conformance.SeverityFatal, "structure", "resource-type-unknown", fmt.Sprintf("Unknown resource type '%s'", rt))
+		return r.outcome(out), nil
+	}
+	out.Profiles = append(out.Profiles, canonicalOf(base))
+	var extra []*plan
+	seen := map[string]bool{}
+	addProfile := func(url string, fromMeta bool) {
+		if seen[url] || url == model(rt) {
+			return
+		}
+		seen[url] = true
+		p, err := v.planFor(url)
+		if err != nil {
+			sev := conformance.SeverityError
+			msg := fmt.Sprintf("Profile reference '%s' has not been checked because it could not be found", url)
+			id := "profile-unknown"
+			var pe *ProfileError
+			if errors.As(err, &pe) && !strings.Contains(pe.Reason, "not found") {
+				msg = fmt.Sprintf("Profile '%s' could not be used: %s", url, pe.Reason)
+				id = "profile-unusable"
+			}
+			if fromMeta {
+				sev = conformance.SeverityWarning
+			}
+			r.path = []seg{{expr: rt, index: -1}}
+			r.add(sev, "not-found", id, msg)
+			r.path = nil
+			return
+		}
+		if p.typeName != rt {
+			r.path = []seg{{expr: rt, index: -1}}
+			r.add(conformance.SeverityError, "structure", "profile-wrong-type", fmt.Sprintf("Profile '%s' is for %s, not %s", url, p.typeName, rt))
+			r.path = nil
+			return
+		}
+		extra = append(extra, p)
+		out.Profiles = append(out.Profiles, canonicalOf(p))
+	}
+	if meta, ok := res["meta"].(map[string]any); ok {
+		for _, pr := range slist(meta, "profile") {
+			if s, ok := pr.(string); ok {
+				addProfile(s, true)
+			}
+		}
+	}
+	for _, pr := range profiles {
+		addProfile(pr, false)
+	}
+	r.validateRoot(res, base, extra)
+	if err := ctx.Err(); err != nil {
+		return conformance.Outcome{}, fmt.Errorf("validate %s: %w", rt, err)
+	}
+	return r.outcome(out), nil
+}
+
+func canonicalOf(p *plan) string {
+	if p.version != "" {
+		return p.url + "|" + p.version
+	}
+	return p.url
+}
+
+func severityRank(s conformance.Severity) int {
+	switch s {
+	case conformance.SeverityFatal:
+		return 0
+	case conformance.SeverityError:
+		return 1
+	case conformance.SeverityWarning:
+		return 2
+	}
+	return 3
+}
+
+func (r *run) outcome(out conformance.Outcome) conformance.Outcome {
+	seen := make(map[string]bool, len(r.issues))
+	issues := r.issues[:0]
+	for _, is := range r.issues {
+		k := string(is.Severity) + "\x00" + is.Expression + "\x00" + is.Message
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		issues = append(issues, is)
+	}
+	sort.SliceStable(issues, func(i, j int) bool {
+		a, b := issues[i], issues[j]
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return severityRank(a.Severity) < severityRank(b.Severity)
+	})
+	out.Issues = issues
+	if out.Issues == nil {
+		out.Issues = []conformance.Issue{}
+	}
+	return out
+}

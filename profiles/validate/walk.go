@@ -1,0 +1,573 @@
+package validate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/fhirjson"
+)
+
+// seg is one step of the location being validated: the JSON property, the
+// FHIRPath name, the index when the element repeats and a suffix
+// (.ofType(X) for choices, /*Type/id*/ for embedded resources).
+type seg struct {
+	key, expr string
+	index     int
+	suffix    string
+	typ       string
+	def       *node
+}
+
+type run struct {
+	v      *Validator
+	ctx    context.Context
+	source []byte
+	issues []conformance.Issue
+	path   []seg
+	// resources is the stack of resources being validated (innermost last).
+	resources []map[string]any
+	bundles   []*bundleIndex
+	// quiet suppresses issues while testing whether an item matches a slice.
+	quiet          int
+	quietErrors    int
+	unevaluatedCtx bool
+}
+
+func (r *run) push(key, expr string, index int, suffix string) {
+	r.path = append(r.path, seg{key: key, expr: expr, index: index, suffix: suffix})
+}
+
+func (r *run) pushDef(key, expr string, index int, suffix, typ string, def *node) {
+	r.path = append(r.path, seg{key: key, expr: expr, index: index, suffix: suffix, typ: typ, def: def})
+}
+
+func (r *run) pop() { r.path = r.path[:len(r.path)-1] }
+
+func (r *run) expression() string {
+	var b strings.Builder
+	for i, s := range r.path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.expr)
+		if s.index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		}
+		b.WriteString(s.suffix)
+	}
+	return b.String()
+}
+
+func (r *run) add(sev conformance.Severity, code, id, msg string) {
+	if r.quiet > 0 {
+		if sev == conformance.SeverityError || sev == conformance.SeverityFatal {
+			r.quietErrors++
+		}
+		return
+	}
+	is := conformance.Issue{Severity: sev, Code: code, MessageID: id, Message: msg, Expression: r.expression()}
+	if r.source != nil {
+		steps := make([]fhirjson.Step, 0, len(r.path))
+		for i, s := range r.path {
+			if i == 0 {
+				continue
+			}
+			steps = append(steps, fhirjson.Key(s.key))
+			if s.index >= 0 {
+				steps = append(steps, fhirjson.Index(s.index))
+			}
+		}
+		if line, col, ok := fhirjson.Locate(r.source, steps); ok {
+			is.Line, is.Column = line, col
+		}
+	}
+	r.issues = append(r.issues, is)
+}
+
+func (r *run) errorf(code, id, format string, args ...any) {
+	r.add(conformance.SeverityError, code, id, fmt.Sprintf(format, args...))
+}
+
+func (r *run) warnf(code, id, format string, args ...any) {
+	r.add(conformance.SeverityWarning, code, id, fmt.Sprintf(format, args...))
+}
+
+func (r *run) infof(code, id, format string, args ...any) {
+	r.add(conformance.SeverityInformation, code, id, fmt.Sprintf(format, args...))
+}
+
+func (r *run) validateRoot(res map[string]any, base *plan, extra []*plan) {
+	rt := base.typeName
+	r.path = []seg{{expr: rt, index: -1, typ: rt}}
+	r.resourceWith(res, base, true)
+	for _, p := range extra {
+		r.resourceWith(res, p, false)
+	}
+	if r.unevaluatedCtx {
+		r.path = []seg{{expr: rt, index: -1}}
+		r.infof("informational", "constraints-not-evaluated", "FHIRPath constraints were not evaluated: no FHIRPath engine is configured")
+	}
+}
+
+// resourceWith validates a resource against one plan; base is true for the
+// resource type's own definition, which also runs the resource-wide checks.
+func (r *run) resourceWith(res map[string]any, p *plan, base bool) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.resources = append(r.resources, res)
+	nb := len(r.bundles)
+	defer func() {
+		r.resources = r.resources[:len(r.resources)-1]
+		r.bundles = r.bundles[:nb]
+	}()
+	if base {
+		r.resourceChecks(res, p.typeName)
+	}
+	r.object(res, p.root, true)
+	r.constraints(p.root, res, p.typeName)
+}
+
+func (r *run) resourceChecks(res map[string]any, rt string) {
+	if id, ok := res["id"].(string); ok {
+		r.push("id", "id", -1, "")
+		switch {
+		case len(id) > 64:
+			r.errorf("invalid", "resource-id-too-long", "Invalid Resource id: Too long (%d chars)", len(id))
+		case !validID(id):
+			r.errorf("invalid", "resource-id-invalid", "Invalid Resource id: Invalid Characters ('%s')", id)
+		}
+		r.pop()
+	}
+	if rt == "Bundle" {
+		r.bundleChecks(res)
+	}
+}
+
+// object validates the properties of obj against the children of cn.
+func (r *run) object(obj map[string]any, cn *node, resourceRoot bool) {
+	if len(obj) == 0 {
+		r.errorf("structure", "empty-object", "Object must have some content")
+		return
+	}
+	for k := range obj {
+		if _, ok := cn.byJSON[k]; ok {
+			continue
+		}
+		if resourceRoot && k == "resourceType" {
+			continue
+		}
+		if len(k) > 1 && k[0] == '_' {
+			if cr, ok := cn.byJSON[k[1:]]; ok && isPrimitive(cr.typ) {
+				continue
+			}
+		}
+		r.push(k, k, -1, "")
+		r.errorf("structure", "unknown-element", "Unrecognized property '%s'", k)
+		r.pop()
+	}
+	for _, c := range cn.children {
+		r.child(obj, c)
+	}
+}
+
+type sliceItem struct {
+	value any
+	typ   string
+	key   string
+	index int
+}
+
+func (r *run) child(obj map[string]any, c *node) {
+	count, present := 0, 0
+	var items []sliceItem
+	wantItems := c.slicing != nil || len(c.slices) > 0
+	if c.choice {
+		for _, t := range c.types {
+			name := c.name + upperFirst(t.code)
+			if n := r.property(obj, c, name, t.code, &items, wantItems); n > 0 {
+				count += n
+				present++
+			}
+		}
+		if present > 1 {
+			r.errorf("structure", "choice-multiple", "Only one of the choice types of %s may be present", c.path)
+		}
+	} else {
+		tc := ""
+		if len(c.types) > 0 {
+			tc = c.types[0].code
+		}
+		count = r.property(obj, c, c.name, tc, &items, wantItems)
+	}
+	if count < c.min {
+		r.errorf("required", "cardinality-min", "%s: minimum required = %d, but only found %d (from %s)", c.displayPath(), c.min, count, canonicalOf(c.owner))
+	}
+	if c.max >= 0 && count > c.max {
+		r.errorf("structure", "cardinality-max", "%s: max allowed = %d, but found %d (from %s)", c.displayPath(), c.max, count, canonicalOf(c.owner))
+	}
+	if wantItems && len(c.slices) > 0 {
+		r.slices(c, items)
+	}
+}
+
+func (n *node) displayPath() string {
+	if n.sliceName != "" {
+		return n.path + ":" + n.sliceName
+	}
+	return n.path
+}
+
+// property validates the values of one JSON property and returns how many
+// values it holds.
+func (r *run) property(obj map[string]any, c *node, name, typ string, items *[]sliceItem, wantItems bool) int {
+	val, has := obj[name]
+	var ext any
+	hasExt := false
+	if isPrimitive(typ) {
+		ext, hasExt = obj["_"+name]
+	}
+	if !has && !hasExt {
+		return 0
+	}
+	suffix := ""
+	if c.choice {
+		suffix = ".ofType(" + typ + ")"
+	}
+	arr, isArr := val.([]any)
+	extArr, extIsArr := ext.([]any)
+	if c.array {
+		if has && !isArr {
+			r.push(name, c.name, -1, suffix)
+			r.errorf("structure", "json-not-array", "This property must be an Array, not %s", jsonKind(val))
+			r.pop()
+			return 1
+		}
+		if hasExt && !extIsArr {
+			r.push("_"+name, c.name, -1, suffix)
+			r.errorf("structure", "json-not-array", "This property must be an Array, not %s", jsonKind(ext))
+			r.pop()
+		}
+		n := len(arr)
+		if len(extArr) > n {
+			n = len(extArr)
+		}
+		if has && len(arr) == 0 {
+			r.push(name, c.name, -1, suffix)
+			r.errorf("structure", "empty-array", "Array cannot be empty - the property should not be present if it has no values")
+			r.pop()
+		}
+		for i := 0; i < n; i++ {
+			var v, e any
+			if i < len(arr) {
+				v = arr[i]
+			}
+			if i < len(extArr) {
+				e = extArr[i]
+			}
+			r.pushDef(name, c.name, i, suffix, typ, c)
+			r.item(c, typ, v, e)
+			r.pop()
+			if wantItems && v != nil {
+				*items = append(*items, sliceItem{value: v, typ: typ, key: name, index: i})
+			}
+		}
+		return n
+	}
+	if isArr {
+		r.push(name, c.name, -1, suffix)
+		r.errorf("structure", "json-array-not-allowed", "This property must be a single value, not an array")
+		r.pop()
+		return len(arr)
+	}
+	r.pushDef(name, c.name, -1, suffix, typ, c)
+	r.item(c, typ, val, ext)
+	r.pop()
+	if wantItems && val != nil {
+		*items = append(*items, sliceItem{value: val, typ: typ, key: name, index: -1})
+	}
+	return 1
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an Object"
+	case []any:
+		return "an Array"
+	case string:
+		return "a String"
+	case json.Number:
+		return "a Number"
+	case bool:
+		return "a Boolean"
+	case nil:
+		return "null"
+	}
+	return "an unknown value"
+}
+
+func isPrimitive(typ string) bool {
+	return typ != "" && typ[0] >= 'a' && typ[0] <= 'z'
+}
+
+// item validates one value of element n holding type typ; ext is the
+// matching _property object of a primitive.
+func (r *run) item(n *node, typ string, val, ext any) {
+	if ext != nil {
+		if em, ok := ext.(map[string]any); ok {
+			if ep, err := r.v.planFor(model("Element")); err == nil {
+				r.object(em, ep.root, false)
+			}
+		} else {
+			r.errorf("structure", "json-wrong-type", "The primitive extension must be an Object, not %s", jsonKind(ext))
+		}
+	}
+	if val == nil {
+		if ext == nil {
+			r.errorf("structure", "json-null", "Null values are not allowed here")
+		}
+		return
+	}
+	if isPrimitive(typ) {
+		r.primitive(n, typ, val)
+	} else {
+		obj, ok := val.(map[string]any)
+		if !ok {
+			r.errorf("structure", "json-wrong-type", "This property must be an Object, not %s", jsonKind(val))
+			return
+		}
+		r.complex(n, typ, obj)
+	}
+	if n.fixed != nil && !jsonEqual(n.fixed, val) {
+		r.errorf("value", "fixed-mismatch", "Value is '%s' but is fixed to '%s' in the profile %s", short(val), short(n.fixed), canonicalOf(n.owner))
+	} else if n.pattern != nil && !patternMatches(n.pattern, val) {
+		r.errorf("value", "pattern-mismatch", "The value does not match the pattern %s '%s' in the profile %s", n.fixedName, short(n.pattern), canonicalOf(n.owner))
+	}
+	if n.binding != nil {
+		r.checkBinding(n, typ, val)
+	}
+	r.constraints(n, val, typ)
+}
+
+func short(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return string(x)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "?"
+	}
+	if len(b) > 200 {
+		return string(b[:200]) + "..."
+	}
+	return string(b)
+}
+
+func (r *run) isResourceType(typ string) bool {
+	if typ == "Resource" || typ == "DomainResource" {
+		return true
+	}
+	if typ == "" || typ[0] < 'A' || typ[0] > 'Z' {
+		return false
+	}
+	p, err := r.v.planFor(model(typ))
+	return err == nil && p.kind == "resource"
+}
+
+func (r *run) complex(n *node, typ string, obj map[string]any) {
+	if r.isResourceType(typ) {
+		r.embedded(obj, n)
+		return
+	}
+	cn := n.content()
+	var tplan *plan
+	if cn == nil {
+		prof := ""
+		for _, t := range n.types {
+			if t.code == typ && len(t.profiles) > 0 {
+				prof = t.profiles[0]
+			}
+		}
+		if typ == "Extension" && prof == "" {
+			r.extension(obj)
+			return
+		}
+		if prof == "" {
+			prof = model(typ)
+		}
+		p, err := r.v.planFor(prof)
+		if err != nil && prof != model(typ) {
+			r.warnf("not-found", "type-profile-unknown", "The profile %s for this %s could not be used: %v", prof, typ, err)
+			p, err = r.v.planFor(model(typ))
+		}
+		if err != nil {
+			r.errorf("structure", "type-unknown", "Unknown type '%s'", typ)
+			return
+		}
+		tplan = p
+		cn = p.root
+	}
+	if typ == "Extension" {
+		if _, ok := obj["url"].(string); !ok {
+			r.errorf("structure", "extension-no-url", "Extension.url is required in order to identify, use and validate the extension")
+		}
+	}
+	r.object(obj, cn, false)
+	if tplan != nil {
+		r.constraints(tplan.root, obj, typ)
+	}
+	r.typeChecks(n, typ, obj)
+}
+
+// extension validates an extension whose definition comes from its url.
+func (r *run) extension(obj map[string]any) {
+	url, ok := obj["url"].(string)
+	if !ok || url == "" {
+		r.errorf("structure", "extension-no-url", "Extension.url is required in order to identify, use and validate the extension")
+		if ep, err := r.v.planFor(model("Extension")); err == nil {
+			r.object(obj, ep.root, false)
+		}
+		return
+	}
+	p, err := r.v.planFor(url)
+	if err != nil || p.typeName != "Extension" {
+		if allowedUnknownExtension(url) {
+			r.warnf("structure", "extension-unknown-allowed", "Unknown extension %s", url)
+			if ep, perr := r.v.planFor(model("Extension")); perr == nil {
+				r.object(obj, ep.root, false)
+			}
+			return
+		}
+		if !strings.Contains(url, ":") {
+			if ep, perr := r.v.planFor(model("Extension")); perr == nil {
+				r.object(obj, ep.root, false)
+			}
+			return
+		}
+		r.errorf("structure", "extension-unknown", "The extension %s could not be found so is not allowed here", url)
+		if ep, perr := r.v.planFor(model("Extension")); perr == nil {
+			r.object(obj, ep.root, false)
+		}
+		return
+	}
+	r.object(obj, p.root, false)
+	r.constraints(p.root, obj, "Extension")
+	r.extensionContext(p, url)
+}
+
+// embedded validates a resource inside another (contained, Bundle entries,
+// Parameters).
+func (r *run) embedded(obj map[string]any, n *node) {
+	rt, _ := obj["resourceType"].(string)
+	if rt == "" {
+		r.errorf("structure", "resource-type-missing", "Unable to find resourceType property")
+		return
+	}
+	p, err := r.v.planFor(model(rt))
+	if err != nil || p.kind != "resource" {
+		r.errorf("structure", "resource-type-unknown", "Unknown resource type '%s'", rt)
+		return
+	}
+	id, _ := obj["id"].(string)
+	if id == "" {
+		id = "null"
+	}
+	top := &r.path[len(r.path)-1]
+	saved, savedTyp := top.suffix, top.typ
+	top.suffix = "/*" + rt + "/" + id + "*/"
+	top.typ = rt
+	r.resourceWith(obj, p, true)
+	for _, t := range n.types {
+		for _, prof := range t.profiles {
+			pp, err := r.v.planFor(prof)
+			if err != nil {
+				r.warnf("not-found", "profile-unknown", "Profile reference '%s' has not been checked because it could not be found", prof)
+				continue
+			}
+			if pp.typeName == rt {
+				r.resourceWith(obj, pp, false)
+			}
+		}
+	}
+	if meta, ok := obj["meta"].(map[string]any); ok {
+		for _, pr := range slist(meta, "profile") {
+			url, _ := pr.(string)
+			if url == "" || url == model(rt) {
+				continue
+			}
+			pp, err := r.v.planFor(url)
+			if err != nil {
+				r.warnf("not-found", "profile-unknown", "Profile reference '%s' has not been checked because it could not be found", url)
+				continue
+			}
+			if pp.typeName == rt {
+				r.resourceWith(obj, pp, false)
+			}
+		}
+	}
+	top.suffix, top.typ = saved, savedTyp
+}
+
+// constraints evaluates the FHIRPath invariants of n on focus.
+func (r *run) constraints(n *node, focus any, typ string) {
+	if len(n.constraints) == 0 {
+		return
+	}
+	for _, c := range n.constraints {
+		switch c.key {
+		case "ele-1", "ext-1":
+			continue
+		}
+		if r.v.opts.Compile == nil {
+			r.unevaluatedCtx = true
+			return
+		}
+		e, err := r.v.expression(c.expression)
+		if err != nil {
+			r.warnf("processing", "constraint-unparsable", "Constraint %s could not be compiled: %v", c.key, err)
+			continue
+		}
+		var res map[string]any
+		if len(r.resources) > 0 {
+			res = r.resources[len(r.resources)-1]
+		}
+		ok, err := e.Holds(r.ctx, res, focus, typ)
+		if err != nil {
+			r.warnf("processing", "constraint-error", "Constraint %s could not be evaluated: %v", c.key, err)
+			continue
+		}
+		if ok {
+			continue
+		}
+		sev := conformance.SeverityError
+		if c.severity == "warning" {
+			sev = conformance.SeverityWarning
+		}
+		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, canonicalOf(n.owner)))
+	}
+}
+
+// allowedUnknownExtension reports whether an extension URL may be used
+// without a definition: example domains, as the HL7 validator allows.
+func allowedUnknownExtension(url string) bool {
+	if strings.HasPrefix(url, "http://hl7.org/fhir/") && strings.Contains(url, "/StructureDefinition/extension-") {
+		rest := strings.TrimPrefix(url, "http://hl7.org/fhir/")
+		if len(rest) > 0 && rest[0] >= '0' && rest[0] <= '9' {
+			return true
+		}
+	}
+	return strings.Contains(url, "example.org") || strings.Contains(url, "acme.com") || strings.Contains(url, "nema.org") ||
+		strings.HasPrefix(url, "http://hl7.org/fhir/tools/StructureDefinition/")
+}

@@ -1,0 +1,112 @@
+package validate
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"strings"
+)
+
+const xhtmlNS = "http://www.w3.org/1999/xhtml"
+
+// xhtmlElements are the HTML elements FHIR narrative may use (no script,
+// form, style or embedded objects).
+var xhtmlElements = setOf("p", "br", "div", "h1", "h2", "h3", "h4", "h5", "h6", "a", "span", "b", "em", "i", "strong",
+	"small", "big", "tt", "small", "dfn", "q", "var", "abbr", "acronym", "cite", "blockquote", "hr", "address", "bdo", "kbd", "samp", "code",
+	"ins", "del", "sub", "sup", "ul", "ol", "li", "dl", "dt", "dd", "pre", "table", "caption", "colgroup", "col", "thead", "tr", "tfoot",
+	"tbody", "th", "td", "img", "map", "area", "u", "s", "strike", "font", "center", "section", "header", "footer", "article", "aside", "nav", "figure", "figcaption", "mark", "time", "wbr", "label")
+
+var xhtmlAttributes = setOf("title", "style", "xml:space", "class", "id", "lang", "xml:lang", "dir", "accesskey", "tabindex",
+	"href", "name", "xmlns", "src", "alt", "width", "height", "border", "cellpadding", "cellspacing", "colspan", "rowspan", "span",
+	"align", "valign", "char", "charoff", "abbr", "axis", "headers", "scope", "summary", "frame", "rules", "start", "type", "value",
+	"compact", "cite", "datetime", "shape", "coords", "nohref", "usemap", "longdesc", "hreflang", "rel", "rev", "charset", "target",
+	"size", "color", "face", "bgcolor", "nowrap", "hspace", "vspace", "clear", "noshade", "ismap", "reversed")
+
+var hyperlinkSchemes = setOf("http", "https", "mailto", "tel", "ftp", "data", "sms", "urn")
+
+func setOf(items ...string) map[string]bool {
+	m := make(map[string]bool, len(items))
+	for _, s := range items {
+		m[s] = true
+	}
+	return m
+}
+
+var errXHTMLRoot = errors.New("the narrative must be a div element in the XHTML namespace")
+
+// xhtml checks a narrative div: well-formed XML, an XHTML div root, and only
+// the elements and attributes FHIR allows.
+func (r *run) xhtml(s string) {
+	dec := xml.NewDecoder(strings.NewReader(s))
+	dec.Strict = true
+	dec.Entity = xml.HTMLEntity
+	depth := 0
+	root := true
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.errorf("invalid", "xhtml-malformed", "The narrative is not well-formed XHTML: %v", err)
+			return
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			if depth > 200 {
+				r.errorf("invalid", "xhtml-too-deep", "The narrative nests elements too deeply")
+				return
+			}
+			if root {
+				root = false
+				if t.Name.Local != "div" || t.Name.Space != xhtmlNS {
+					r.errorf("invalid", "xhtml-root", "%s (found %s in namespace '%s')", errXHTMLRoot.Error(), t.Name.Local, t.Name.Space)
+					return
+				}
+			}
+			if t.Name.Space != xhtmlNS {
+				r.errorf("invalid", "xhtml-namespace", "Wrong namespace on the XHTML element '%s' ('%s')", t.Name.Local, t.Name.Space)
+				continue
+			}
+			if !xhtmlElements[t.Name.Local] {
+				r.errorf("invalid", "xhtml-element", "Illegal element name in the XHTML ('%s')", t.Name.Local)
+			}
+			for _, a := range t.Attr {
+				name := a.Name.Local
+				if a.Name.Space == "xmlns" || name == "xmlns" {
+					continue
+				}
+				if a.Name.Space == "http://www.w3.org/XML/1998/namespace" {
+					name = "xml:" + name
+				}
+				if !xhtmlAttributes[name] {
+					r.errorf("invalid", "xhtml-attribute", "Illegal attribute name in the XHTML ('%s' on '%s')", name, t.Name.Local)
+				}
+				if name == "href" && t.Name.Local == "a" {
+					r.hyperlink(a.Value)
+				}
+			}
+		case xml.EndElement:
+			depth--
+		case xml.ProcInst:
+			if t.Target != "xml" {
+				r.errorf("invalid", "xhtml-processing-instruction", "Processing instructions are not allowed in the narrative")
+			}
+		}
+	}
+	if root {
+		r.errorf("invalid", "xhtml-root", "%s", errXHTMLRoot.Error())
+	}
+}
+
+func (r *run) hyperlink(href string) {
+	i := strings.IndexByte(href, ':')
+	if i <= 0 || strings.ContainsAny(href[:i], "/?#") {
+		return
+	}
+	scheme := strings.ToLower(href[:i])
+	if scheme == "urn" || !hyperlinkSchemes[scheme] {
+		r.errorf("invalid", "xhtml-hyperlink-scheme", "Hyperlink scheme '%s' in '%s' is not a valid hyperlinkable scheme", scheme, href)
+	}
+}
