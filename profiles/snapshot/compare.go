@@ -65,7 +65,7 @@ func Compare(published, generated map[string]any) Comparison {
 		}
 		same := true
 		for _, prop := range []string{PropertyPath, PropertyMin, PropertyMax, PropertyType, PropertyValue, PropertyBinding, PropertySlicing} {
-			want, got := summarize(p, prop), summarize(g, prop)
+			want, got := Summary(p, prop), Summary(g, prop)
 			if want != got {
 				same = false
 				c.Differences = append(c.Differences, Difference{ID: id, Property: prop, Want: want, Got: got})
@@ -83,8 +83,9 @@ func Compare(published, generated map[string]any) Comparison {
 	return c
 }
 
-// summarize renders one compared property of an element as a string.
-func summarize(e element, prop string) string {
+// Summary renders one compared property (PropertyPath, PropertyType ...) of
+// an element definition as a string, as Compare compares it.
+func Summary(e map[string]any, prop string) string {
 	switch prop {
 	case PropertyPath:
 		return path(e)

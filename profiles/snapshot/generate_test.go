@@ -122,9 +122,9 @@ func TestGenerate(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, ids(base), ids(got))
 				es := byID(t, got)
-				assert.Equal(t, "1", summarize(es["Patient.gender"], PropertyMin))
+				assert.Equal(t, "1", Summary(es["Patient.gender"], PropertyMin))
 				assert.Equal(t, true, es["Patient.gender"]["mustSupport"])
-				assert.Equal(t, "required https://example.org/vs", summarize(es["Patient.maritalStatus"], PropertyBinding))
+				assert.Equal(t, "required https://example.org/vs", Summary(es["Patient.maritalStatus"], PropertyBinding))
 				assert.Equal(t, "Patient.gender", str(es["Patient.gender"]["base"].(map[string]any), "path"))
 			},
 		},
@@ -135,8 +135,8 @@ func TestGenerate(t *testing.T) {
 			check: func(t *testing.T, got map[string]any, _ []Warning) {
 				es := byID(t, got)
 				require.Contains(t, es, "Patient.name.given")
-				assert.Equal(t, "1", summarize(es["Patient.name.family"], PropertyMin))
-				assert.Equal(t, "string", summarize(es["Patient.name.family"], PropertyType))
+				assert.Equal(t, "1", Summary(es["Patient.name.family"], PropertyMin))
+				assert.Equal(t, "string", Summary(es["Patient.name.family"], PropertyType))
 			},
 		},
 		{
@@ -147,11 +147,11 @@ func TestGenerate(t *testing.T) {
 				el("Patient.extension:flag.value[x]", "mustSupport", true)),
 			check: func(t *testing.T, got map[string]any, _ []Warning) {
 				es := byID(t, got)
-				assert.Equal(t, "value:url open", summarize(es["Patient.extension"], PropertySlicing))
-				assert.Equal(t, "Extension("+testSD+"ext-flag)", summarize(es["Patient.extension:flag"], PropertyType))
-				assert.Equal(t, "1", summarize(es["Patient.extension:flag"], PropertyMax))
-				assert.Equal(t, `fixedUri="`+testSD+`ext-flag"`, summarize(es["Patient.extension:flag.url"], PropertyValue))
-				assert.Equal(t, "boolean", summarize(es["Patient.extension:flag.value[x]"], PropertyType))
+				assert.Equal(t, "value:url open", Summary(es["Patient.extension"], PropertySlicing))
+				assert.Equal(t, "Extension("+testSD+"ext-flag)", Summary(es["Patient.extension:flag"], PropertyType))
+				assert.Equal(t, "1", Summary(es["Patient.extension:flag"], PropertyMax))
+				assert.Equal(t, `fixedUri="`+testSD+`ext-flag"`, Summary(es["Patient.extension:flag.url"], PropertyValue))
+				assert.Equal(t, "boolean", Summary(es["Patient.extension:flag.value[x]"], PropertyType))
 			},
 		},
 		{
@@ -161,13 +161,13 @@ func TestGenerate(t *testing.T) {
 				el("Observation.valueQuantity.system", "fixedUri", "http://unitsofmeasure.org")),
 			check: func(t *testing.T, got map[string]any, _ []Warning) {
 				es := byID(t, got)
-				assert.Equal(t, "type:$this closed", summarize(es["Observation.value[x]"], PropertySlicing))
-				assert.Equal(t, "Quantity", summarize(es["Observation.value[x]"], PropertyType))
+				assert.Equal(t, "type:$this closed", Summary(es["Observation.value[x]"], PropertySlicing))
+				assert.Equal(t, "Quantity", Summary(es["Observation.value[x]"], PropertyType))
 				s := es["Observation.value[x]:valueQuantity"]
 				require.NotNil(t, s)
-				assert.Equal(t, "1", summarize(s, PropertyMin))
+				assert.Equal(t, "1", Summary(s, PropertyMin))
 				assert.Equal(t, "Observation.value[x]", path(s))
-				assert.Equal(t, `fixedUri="http://unitsofmeasure.org"`, summarize(es["Observation.value[x]:valueQuantity.system"], PropertyValue))
+				assert.Equal(t, `fixedUri="http://unitsofmeasure.org"`, Summary(es["Observation.value[x]:valueQuantity.system"], PropertyValue))
 			},
 		},
 		{
@@ -181,11 +181,11 @@ func TestGenerate(t *testing.T) {
 				all := ids(got)
 				es := byID(t, got)
 				assert.Equal(t, true, es["Patient.identifier:nhs"]["mustSupport"])
-				assert.Equal(t, `fixedUri="https://fhir.nhs.uk/Id/nhs-number"`, summarize(es["Patient.identifier:nhs.system"], PropertyValue))
-				assert.Equal(t, `fixedUri="https://fhir.nhs.uk/Id/nhs-number"`, summarize(es["Patient.identifier:nhs/old.system"], PropertyValue), "a re-slice inherits its slice")
+				assert.Equal(t, `fixedUri="https://fhir.nhs.uk/Id/nhs-number"`, Summary(es["Patient.identifier:nhs.system"], PropertyValue))
+				assert.Equal(t, `fixedUri="https://fhir.nhs.uk/Id/nhs-number"`, Summary(es["Patient.identifier:nhs/old.system"], PropertyValue), "a re-slice inherits its slice")
 				assert.Less(t, index(all, "Patient.identifier:nhs.assigner"), index(all, "Patient.identifier:nhs/old"))
 				assert.Less(t, index(all, "Patient.identifier:nhs/old.assigner"), index(all, "Patient.identifier:local"))
-				assert.Equal(t, "value:system open", summarize(es["Patient.identifier"], PropertySlicing))
+				assert.Equal(t, "value:system open", Summary(es["Patient.identifier"], PropertySlicing))
 			},
 		},
 		{
@@ -196,7 +196,7 @@ func TestGenerate(t *testing.T) {
 				es := byID(t, got)
 				require.Contains(t, es, "Questionnaire.item.item.linkId")
 				assert.Equal(t, json.Number("10"), es["Questionnaire.item.item.linkId"]["maxLength"])
-				assert.Equal(t, "BackboneElement", summarize(es["Questionnaire.item.item"], PropertyType))
+				assert.Equal(t, "BackboneElement", Summary(es["Questionnaire.item.item"], PropertyType))
 				assert.NotContains(t, es["Questionnaire.item.item"], "contentReference")
 				assert.Contains(t, es, "Questionnaire.item.item.item", "nested items keep their contentReference")
 			},
