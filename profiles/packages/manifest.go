@@ -34,16 +34,12 @@ func ValidVersion(version string) bool {
 
 // ParseManifest parses package.json content and checks the package identity.
 func ParseManifest(data []byte) (Manifest, error) {
-	var raw struct {
-		Name         json.RawMessage `json:"name"`
-		Version      json.RawMessage `json:"version"`
-		FHIRVersions json.RawMessage `json:"fhirVersions"`
-		Dependencies json.RawMessage `json:"dependencies"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(trimBOM(data), &fields); err != nil {
 		return Manifest{}, fmt.Errorf("malformed package.json: %w", err)
 	}
-	m := Manifest{Name: rawString(raw.Name), Version: rawString(raw.Version)}
+	raw := struct{ FHIRVersions, Dependencies json.RawMessage }{fields["fhirVersions"], fields["dependencies"]}
+	m := Manifest{Name: rawString(fields["name"]), Version: rawString(fields["version"])}
 	if m.Name == "" {
 		return Manifest{}, errors.New("package.json has no name")
 	}

@@ -165,10 +165,10 @@ func (r *Resource) decode() (map[string]any, error) {
 	return m, nil
 }
 
-// DecodeJSON decodes one JSON object into the shared in-memory shape,
-// rejecting trailing data.
+// DecodeJSON decodes one JSON object (after an optional UTF-8 byte order
+// mark) into the shared in-memory shape, rejecting trailing data.
 func DecodeJSON(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(trimBOM(data)))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil {

@@ -26,17 +26,6 @@ type Summary struct {
 // resourceType, or an XML root outside the FHIR namespace).
 var ErrNotResource = errors.New("not a fhir resource")
 
-type jsonSummary struct {
-	ResourceType json.RawMessage `json:"resourceType"`
-	ID           json.RawMessage `json:"id"`
-	URL          json.RawMessage `json:"url"`
-	Version      json.RawMessage `json:"version"`
-	Name         json.RawMessage `json:"name"`
-	Kind         json.RawMessage `json:"kind"`
-	Type         json.RawMessage `json:"type"`
-	Derivation   json.RawMessage `json:"derivation"`
-}
-
 func rawString(r json.RawMessage) string {
 	if len(r) == 0 || r[0] != '"' {
 		return ""
@@ -52,26 +41,26 @@ func rawString(r json.RawMessage) string {
 // top-level identity fields. It returns ErrNotResource when the object has no
 // string resourceType.
 func PeekJSON(data []byte) (Summary, error) {
-	data = bytes.TrimLeft(data, "\ufeff \t\r\n")
+	data = bytes.TrimLeft(trimBOM(data), " \t\r\n")
 	if len(data) == 0 || data[0] != '{' {
 		if len(data) > 0 && json.Valid(data) {
 			return Summary{}, ErrNotResource
 		}
 		return Summary{}, errors.New("malformed json: not an object")
 	}
-	var js jsonSummary
+	var js map[string]json.RawMessage
 	if err := json.Unmarshal(data, &js); err != nil {
 		return Summary{}, fmt.Errorf("malformed json: %w", err)
 	}
 	s := Summary{
-		ResourceType: rawString(js.ResourceType),
-		ID:           rawString(js.ID),
-		URL:          rawString(js.URL),
-		Version:      rawString(js.Version),
-		Name:         rawString(js.Name),
-		Kind:         rawString(js.Kind),
-		Type:         rawString(js.Type),
-		Derivation:   rawString(js.Derivation),
+		ResourceType: rawString(js["resourceType"]),
+		ID:           rawString(js["id"]),
+		URL:          rawString(js["url"]),
+		Version:      rawString(js["version"]),
+		Name:         rawString(js["name"]),
+		Kind:         rawString(js["kind"]),
+		Type:         rawString(js["type"]),
+		Derivation:   rawString(js["derivation"]),
 	}
 	if s.ResourceType == "" {
 		return Summary{}, ErrNotResource
@@ -137,3 +126,5 @@ func xml10(data []byte) []byte {
 	}
 	return data
 }
+
+func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, []byte("\ufeff")) }
