@@ -153,9 +153,6 @@ func parseMessage(in map[string]any) (*message, error) {
 	if coding(msg.header["eventCoding"]) == nil {
 		return nil, badRequest("the MessageHeader has no eventCoding")
 	}
-	if err := msg.checkReferences(); err != nil {
-		return nil, err
-	}
 	return msg, nil
 }
 
@@ -237,6 +234,9 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 		return
 	}
 	msg, err := parseMessage(in)
+	if err == nil {
+		err = msg.checkReferences()
+	}
 	if err != nil {
 		var re *requestError
 		if errors.As(err, &re) {
