@@ -418,8 +418,12 @@ func TestBaRSRejections(t *testing.T) {
 		{name: "X-Request-Id not a UUID", msg: valid, header: func(h map[string]string) { h["X-Request-Id"] = "abc" }, want: 400, code: "REC_BAD_REQUEST"},
 		{name: "missing X-Correlation-Id", msg: valid, header: func(h map[string]string) { h["X-Correlation-Id"] = "" }, want: 400, code: "REC_BAD_REQUEST"},
 		{name: "target not base64", msg: valid, header: func(h map[string]string) { h["NHSD-Target-Identifier"] = "%%%" }, want: 400, code: "REC_BAD_REQUEST"},
-		{name: "target not JSON", msg: valid, header: func(h map[string]string) { h["NHSD-Target-Identifier"] = base64.StdEncoding.EncodeToString([]byte("x")) }, want: 400, code: "REC_BAD_REQUEST"},
-		{name: "target without value", msg: valid, header: func(h map[string]string) { h["NHSD-Target-Identifier"] = base64.StdEncoding.EncodeToString([]byte(`{"system":"s"}`)) }, want: 400, code: "REC_BAD_REQUEST"},
+		{name: "target not JSON", msg: valid, header: func(h map[string]string) {
+			h["NHSD-Target-Identifier"] = base64.StdEncoding.EncodeToString([]byte("x"))
+		}, want: 400, code: "REC_BAD_REQUEST"},
+		{name: "target without value", msg: valid, header: func(h map[string]string) {
+			h["NHSD-Target-Identifier"] = base64.StdEncoding.EncodeToString([]byte(`{"system":"s"}`))
+		}, want: 400, code: "REC_BAD_REQUEST"},
 		{name: "missing end user organisation", msg: valid, header: func(h map[string]string) { h["NHSD-End-User-Organisation"] = "" }, want: 400, code: "REC_BAD_REQUEST"},
 		{name: "missing requesting practitioner", msg: valid, header: func(h map[string]string) { h["NHSD-Requesting-Practitioner"] = "" }, want: 400, code: "REC_BAD_REQUEST"},
 		{name: "missing requesting software", msg: valid, header: func(h map[string]string) { h["NHSD-Requesting-Software"] = "" }, want: 400, code: "REC_BAD_REQUEST"},
