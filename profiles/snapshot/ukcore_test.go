@@ -68,3 +68,29 @@ func TestEveryUKCoreDefinitionGetsASnapshot(t *testing.T) {
 	t.Logf("uk-core: %d definitions, %d snapshot elements, %d warnings", len(sds), elements, len(warnings))
 	t.Logf("warnings:\n%s", strings.Join(warnings, "\n"))
 }
+
+func TestUKCorePatientClosure(t *testing.T) {
+	set, _ := openSources(t, "fhir/sources/uk-core")
+	g := &Generator{Resolve: set.ResolveJSON}
+	sds, warnings, err := g.Closure(ukCorePatient)
+	require.NoError(t, err)
+	assert.Empty(t, warnings)
+	urls := map[string]bool{}
+	for _, sd := range sds {
+		assert.False(t, urls[str(sd, "url")], "listed once: %s", str(sd, "url"))
+		urls[str(sd, "url")] = true
+		assert.NotEmpty(t, elementsOf(sd, "snapshot"), str(sd, "url"))
+	}
+	assert.Equal(t, ukCorePatient, str(sds[0], "url"))
+	for _, want := range []string{
+		"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex",
+		"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus",
+		"http://hl7.org/fhir/StructureDefinition/patient-birthPlace",
+		"http://hl7.org/fhir/StructureDefinition/HumanName",
+		"http://hl7.org/fhir/StructureDefinition/Address",
+		"http://hl7.org/fhir/StructureDefinition/string",
+	} {
+		assert.True(t, urls[want], want)
+	}
+	t.Logf("UKCore-Patient needs %d definitions", len(sds))
+}
