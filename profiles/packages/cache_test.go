@@ -287,6 +287,10 @@ func TestLoadCoreFromIGAndDependencies(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-func sharedCoreSource(t *testing.T) string {
+func sharedCoreSource(t testing.TB) string {
 	return conformancetest.Shared(t, "fhir/packages/hl7.fhir.r4.core-4.0.1.tgz")
+}
+
+func sharedUKCoreSource(t testing.TB) string {
+	return conformancetest.Shared(t, "fhir/sources/uk-core")
 }
