@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -28,7 +29,7 @@ func TestExploreClinical(t *testing.T) {
 		}
 		has := false
 		for _, is := range out.Issues {
-			if is.Severity == "error" || is.Severity == "fatal" {
+			if is.Severity == "error" || is.Severity == "fatal" || strings.HasPrefix(is.MessageID, "constraint-") {
 				has = true
 				counts[is.MessageID]++
 				fmt.Printf("%s\t%s\t%s\t%s\n", n, is.MessageID, is.Expression, is.Message)

@@ -74,8 +74,6 @@ type binding struct {
 type constraint struct {
 	key, severity, human, expression string
 	source                           string
-	compiled                         Expression
-	compileErr                       error
 }
 
 type discriminator struct {

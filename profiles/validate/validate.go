@@ -17,22 +17,14 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirjson"
+	"github.com/nhsconform/conform/profiles/fhirpath"
+	fhirmodel "github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/terminology"
 )
 
 // ResolveFunc finds a conformance resource by canonical URL (url or
 // url|version) in the loaded packages.
 type ResolveFunc func(canonical string) (map[string]any, bool)
-
-// Expression is a compiled FHIRPath expression used for constraints.
-type Expression interface {
-	// Holds evaluates the expression with focus as the context element and
-	// resource as %resource, reporting whether the result is true.
-	Holds(ctx context.Context, resource map[string]any, focus any, focusType string) (bool, error)
-}
-
-// CompileFunc compiles a FHIRPath expression.
-type CompileFunc func(expression string) (Expression, error)
 
 // SnapshotFunc generates the snapshot of a differential-only StructureDefinition.
 type SnapshotFunc func(sd map[string]any) (map[string]any, error)
@@ -46,9 +38,9 @@ type Options struct {
 	Resolve ResolveFunc
 	// Terminology checks bindings; nil builds one over Resolve without a server.
 	Terminology *terminology.Service
-	// Compile compiles FHIRPath constraints; nil leaves constraints unevaluated
-	// and says so with an information issue per resource.
-	Compile CompileFunc
+	// FHIRPath evaluates constraints; nil builds an engine over the R4 type
+	// model read through Resolve.
+	FHIRPath *fhirpath.Engine
 	// Snapshot generates snapshots for differential-only profiles; nil makes
 	// such profiles unusable (reported as an error issue).
 	Snapshot SnapshotFunc
@@ -64,19 +56,20 @@ type Options struct {
 type Validator struct {
 	opts Options
 	tx   *terminology.Service
+	fp   *fhirpath.Engine
 
 	mu    sync.RWMutex
 	plans map[string]*planEntry
 	exprs map[string]*compiled
 }
 
-type planEntry struct {
-	p   *plan
+type compiled struct {
+	e   *fhirpath.Expression
 	err error
 }
 
-type compiled struct {
-	e   Expression
+type planEntry struct {
+	p   *plan
 	err error
 }
 
@@ -100,7 +93,16 @@ func New(opts Options) (*Validator, error) {
 	if _, ok := opts.Resolve(model("Resource")); !ok {
 		return nil, errors.New("new validator: the FHIR R4 core package is not loaded (no definition of Resource)")
 	}
-	return &Validator{opts: opts, tx: tx, plans: map[string]*planEntry{}, exprs: map[string]*compiled{}}, nil
+	fp := opts.FHIRPath
+	if fp == nil {
+		fp = fhirpath.NewEngine(fhirpath.Options{
+			Model:        fhirpath.FromModel(fhirmodel.New(opts.Resolve)),
+			Terminology:  txAdapter{tx},
+			CollectionAs: true,
+			NoPathChecks: true,
+		})
+	}
+	return &Validator{opts: opts, tx: tx, fp: fp, plans: map[string]*planEntry{}, exprs: map[string]*compiled{}}, nil
 }
 
 func model(typeName string) string { return "http://hl7.org/fhir/StructureDefinition/" + typeName }
@@ -161,14 +163,14 @@ func (v *Validator) compile(canonical string) (*plan, error) {
 	return p, nil
 }
 
-func (v *Validator) expression(expr string) (Expression, error) {
+func (v *Validator) expression(expr string) (*fhirpath.Expression, error) {
 	v.mu.RLock()
 	c, ok := v.exprs[expr]
 	v.mu.RUnlock()
 	if ok {
 		return c.e, c.err
 	}
-	e, err := v.opts.Compile(expr)
+	e, err := v.fp.Compile(expr)
 	v.mu.Lock()
 	v.exprs[expr] = &compiled{e, err}
 	v.mu.Unlock()
@@ -217,7 +219,7 @@ func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...s
 // ValidateResource validates an already decoded resource. source, when not
 // nil, is the JSON it was decoded from and gives issues their line and column.
 func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, source []byte, profiles ...string) (conformance.Outcome, error) {
-	r := &run{v: v, ctx: ctx, source: source}
+	r := &run{v: v, ctx: ctx, source: source, root: res}
 	out := conformance.Outcome{}
 	rt, _ := res["resourceType"].(string)
 	if rt == "" {
@@ -227,6 +229,7 @@ func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, so
 	base, err := v.planFor(model(rt))
 	if err != nil || base.kind != "resource" {
 		r.path = []seg{{expr: rt, index: -1}}
+		r.nodes = []*fhirpath.Node{nil}
 		r.add(conformance.SeverityFatal, "structure", "resource-type-unknown", fmt.Sprintf("Unknown resource type '%s'", rt))
 		return r.outcome(out), nil
 	}
@@ -324,4 +327,34 @@ func (r *run) outcome(out conformance.Outcome) conformance.Outcome {
 		out.Issues = []conformance.Issue{}
 	}
 	return out
+}
+
+// txAdapter answers FHIRPath memberOf() from the terminology service.
+type txAdapter struct{ s *terminology.Service }
+
+func (a txAdapter) MemberOf(ctx context.Context, valueSet, system, code string) (bool, bool, error) {
+	chk, err := a.s.CheckCode(ctx, valueSet, system, code)
+	if err != nil {
+		return false, false, nil
+	}
+	switch chk.Verdict {
+	case terminology.Member:
+		return true, true, nil
+	case terminology.NotMember:
+		return false, true, nil
+	}
+	return false, false, nil
+}
+
+func (a txAdapter) Subsumes(ctx context.Context, system, x, y string) (bool, bool, error) {
+	cs, ok := a.s.CodeSystem(system)
+	if !ok || !cs.Complete() {
+		return false, false, nil
+	}
+	for _, d := range cs.Descendants(x, true) {
+		if d == y {
+			return true, true, nil
+		}
+	}
+	return false, true, nil
 }

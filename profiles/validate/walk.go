@@ -9,6 +9,7 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirjson"
+	"github.com/nhsconform/conform/profiles/fhirpath"
 )
 
 // seg is one step of the location being validated: the JSON property, the
@@ -32,20 +33,27 @@ type run struct {
 	resources []map[string]any
 	bundles   []*bundleIndex
 	// quiet suppresses issues while testing whether an item matches a slice.
-	quiet          int
-	quietErrors    int
-	unevaluatedCtx bool
+	quiet       int
+	quietErrors int
+	root        map[string]any
+	// nodes caches the FHIRPath node of each path step (nil until needed).
+	nodes []*fhirpath.Node
 }
 
 func (r *run) push(key, expr string, index int, suffix string) {
 	r.path = append(r.path, seg{key: key, expr: expr, index: index, suffix: suffix})
+	r.nodes = append(r.nodes, nil)
 }
 
 func (r *run) pushDef(key, expr string, index int, suffix, typ string, def *node) {
 	r.path = append(r.path, seg{key: key, expr: expr, index: index, suffix: suffix, typ: typ, def: def})
+	r.nodes = append(r.nodes, nil)
 }
 
-func (r *run) pop() { r.path = r.path[:len(r.path)-1] }
+func (r *run) pop() {
+	r.path = r.path[:len(r.path)-1]
+	r.nodes = r.nodes[:len(r.nodes)-1]
+}
 
 func (r *run) expression() string {
 	var b strings.Builder
@@ -105,13 +113,10 @@ func (r *run) infof(code, id, format string, args ...any) {
 func (r *run) validateRoot(res map[string]any, base *plan, extra []*plan) {
 	rt := base.typeName
 	r.path = []seg{{expr: rt, index: -1, typ: rt}}
+	r.nodes = []*fhirpath.Node{nil}
 	r.resourceWith(res, base, true)
 	for _, p := range extra {
 		r.resourceWith(res, p, false)
-	}
-	if r.unevaluatedCtx {
-		r.path = []seg{{expr: rt, index: -1}}
-		r.infof("informational", "constraints-not-evaluated", "FHIRPath constraints were not evaluated: no FHIRPath engine is configured")
 	}
 }
 
@@ -520,47 +525,10 @@ func (r *run) embedded(obj map[string]any, n *node) {
 	top.suffix, top.typ = saved, savedTyp
 }
 
-// constraints evaluates the FHIRPath invariants of n on focus.
-func (r *run) constraints(n *node, focus any, typ string) {
-	if len(n.constraints) == 0 {
-		return
-	}
-	for _, c := range n.constraints {
-		switch c.key {
-		case "ele-1", "ext-1":
-			continue
-		}
-		if r.v.opts.Compile == nil {
-			r.unevaluatedCtx = true
-			return
-		}
-		e, err := r.v.expression(c.expression)
-		if err != nil {
-			r.warnf("processing", "constraint-unparsable", "Constraint %s could not be compiled: %v", c.key, err)
-			continue
-		}
-		var res map[string]any
-		if len(r.resources) > 0 {
-			res = r.resources[len(r.resources)-1]
-		}
-		ok, err := e.Holds(r.ctx, res, focus, typ)
-		if err != nil {
-			r.warnf("processing", "constraint-error", "Constraint %s could not be evaluated: %v", c.key, err)
-			continue
-		}
-		if ok {
-			continue
-		}
-		sev := conformance.SeverityError
-		if c.severity == "warning" {
-			sev = conformance.SeverityWarning
-		}
-		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, canonicalOf(n.owner)))
-	}
-}
 
 // allowedUnknownExtension reports whether an extension URL may be used
-// without a definition: example domains, as the HL7 validator allows.
+// without a definition: example domains and cross-version extensions, as the
+// HL7 validator allows.
 func allowedUnknownExtension(url string) bool {
 	if strings.HasPrefix(url, "http://hl7.org/fhir/") && strings.Contains(url, "/StructureDefinition/extension-") {
 		rest := strings.TrimPrefix(url, "http://hl7.org/fhir/")

@@ -1,0 +1,82 @@
+package validate
+
+import (
+	"fmt"
+
+	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/fhirpath"
+)
+
+// nativeConstraints are invariants checked by the structure layer itself.
+var nativeConstraints = map[string]bool{
+	"ele-1": true, // every element has a value or children: empty objects and values are errors already
+	"ext-1": true, // value or nested extensions, checked by the extension definition's cardinality
+}
+
+// nodeAt returns the FHIRPath node of path step i, navigating from the root
+// resource so %resource and %rootResource are those of the element.
+func (r *run) nodeAt(i int) *fhirpath.Node {
+	if n := r.nodes[i]; n != nil {
+		return n
+	}
+	var n *fhirpath.Node
+	if i == 0 {
+		n = r.v.fp.Resource(r.root)
+	} else {
+		parent := r.nodeAt(i - 1)
+		if parent == nil {
+			return nil
+		}
+		s := r.path[i]
+		kids := r.v.fp.Children(parent, s.expr)
+		idx := s.index
+		if idx < 0 {
+			idx = 0
+		}
+		if idx >= len(kids) {
+			return nil
+		}
+		n = kids[idx]
+	}
+	r.nodes[i] = n
+	return n
+}
+
+// constraints evaluates the FHIRPath invariants of n on the value at the
+// current path.
+func (r *run) constraints(n *node, focus any, typ string) {
+	if len(n.constraints) == 0 {
+		return
+	}
+	var input *fhirpath.Node
+	for _, c := range n.constraints {
+		if nativeConstraints[c.key] {
+			continue
+		}
+		e, err := r.v.expression(c.expression)
+		if err != nil {
+			r.warnf("processing", "constraint-unparsable", "Constraint %s could not be compiled: %v", c.key, err)
+			continue
+		}
+		if input == nil {
+			input = r.nodeAt(len(r.path) - 1)
+			if input == nil {
+				input = r.v.fp.NewNode(focus, typ)
+			}
+		}
+		res, err := e.Evaluate(r.ctx, input, nil)
+		if err != nil {
+			r.warnf("processing", "constraint-error", "Constraint %s could not be evaluated: %v", c.key, err)
+			continue
+		}
+		ok, empty := fhirpath.Truth(res)
+		if ok || empty {
+			continue
+		}
+		sev := conformance.SeverityError
+		if c.severity == "warning" {
+			sev = conformance.SeverityWarning
+		}
+		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, canonicalOf(n.owner)))
+	}
+}
