@@ -113,6 +113,12 @@ func (e *Env) NewWorld(featureURI string) *World {
 	return &World{env: e, featureDir: path.Dir(featureURI), vars: map[string]string{}, header: http.Header{}}
 }
 
+// SetFeature names the feature file of the scenario about to run, against
+// which fixture paths are resolved.
+func (w *World) SetFeature(featureURI string) {
+	w.featureDir = (&Env{}).NewWorld(featureURI).featureDir
+}
+
 func isDigits(s string) bool {
 	if s == "" {
 		return false
