@@ -15,9 +15,10 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/runner/auth"
-	"github.com/nhsconform/conform/runner/internal/fakefhirpath"
+	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/runner/internal/testserver"
 	"github.com/nhsconform/conform/runner/redact"
+	"github.com/nhsconform/conform/runner/steps"
 )
 
 const secretToken = "tok-RUNNER-SECRET-7781"
@@ -50,7 +51,7 @@ func testConfig(t *testing.T, target string, paths ...string) Config {
 		Auth:      bearer,
 		Redactor:  red,
 		Validator: nameValidator{},
-		FHIRPath:  fakefhirpath.Engine{},
+		FHIRPath:  steps.NewEngine(fhirpath.NewEngine(fhirpath.Options{})),
 	}
 }
 
@@ -168,6 +169,7 @@ func TestBadInput(t *testing.T) {
 		{name: "missing fixture", paths: []string{"bad/missing-fixture.feature"}, wantExit: conformance.ExitIncomplete, stepError: `read fixture "fixtures/nowhere.json" (looked for bad/fixtures/nowhere.json)`},
 		{name: "value never stored", paths: []string{"bad/unstored.feature"}, wantExit: conformance.ExitIncomplete, stepError: "{{patientId}} was never stored"},
 		{name: "unreachable target", target: closed, paths: []string{"bad/unstored.feature", "bad/undefined.feature"}, wantExit: conformance.ExitIncomplete, stepError: "unreachable"},
+		{name: "FHIRPath syntax error", paths: []string{"bad/fhirpath-syntax.feature"}, wantExit: conformance.ExitIncomplete, stepError: `evaluate FHIRPath "CapabilityStatement.status = "`},
 		{name: "no FHIRPath engine", paths: []string{"fail/misbehaving.feature:21"}, noFHIR: true, wantExit: conformance.ExitIncomplete, stepError: "no FHIRPath engine configured"},
 	}
 	for _, tc := range tests {
