@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhsconform/conform/conformance"
-	"github.com/nhsconform/conform/runner/auth"
 	"github.com/nhsconform/conform/profiles/fhirpath"
+	"github.com/nhsconform/conform/runner/auth"
 	"github.com/nhsconform/conform/runner/internal/testserver"
 	"github.com/nhsconform/conform/runner/redact"
 	"github.com/nhsconform/conform/runner/steps"
