@@ -3,9 +3,7 @@ package fhirxml
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
@@ -32,7 +30,11 @@ func (d *Decoder) Decode(data []byte) (map[string]any, error) {
 // content inside FHIR elements (ignored) and a resource outside the FHIR
 // namespace (read as FHIR), reported as the validator reports findings.
 func (d *Decoder) DecodeIssues(data []byte) (map[string]any, []conformance.Issue, error) {
-	r := &reader{m: d.m, data: data}
+	begin, err := prolog(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &reader{m: d.m, s: newScanner(data, begin)}
 	res, err := r.document()
 	if err != nil {
 		return nil, nil, err
@@ -40,79 +42,64 @@ func (d *Decoder) DecodeIssues(data []byte) (map[string]any, []conformance.Issue
 	return res, r.issues, nil
 }
 
+type reader struct {
+	m      *model.Model
+	s      *scanner
+	noNS   bool
+	issues []conformance.Issue
+}
+
 func (r *reader) document() (map[string]any, error) {
-	begin, err := prolog(r.data)
-	if err != nil {
-		return nil, err
-	}
-	r.base = int64(begin)
-	r.lineBase = bytes.Count(r.data[:begin], []byte("\n"))
-	r.x = xml.NewDecoder(bytes.NewReader(r.data[begin:]))
-	r.x.Strict = true
 	var res map[string]any
 	for {
-		tok, err := r.next()
-		if err == io.EOF {
+		if err := r.s.next(); err != nil {
+			return nil, err
+		}
+		switch r.s.kind {
+		case tokEOF:
 			if res == nil {
 				return nil, r.errorf("", "no resource element")
 			}
 			return res, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		case tokStart:
 			if res != nil {
-				return nil, r.errorf("", "element <%s> after the resource", t.Name.Local)
+				return nil, r.errorf("", "element <%s> after the resource", r.s.local)
 			}
-			res, err = r.readResource(t, "")
-			if err != nil {
+			var err error
+			if res, err = r.readResource(""); err != nil {
 				return nil, err
 			}
-		case xml.CharData:
-			if !isSpace(t) {
+		case tokText:
+			if !isSpace(r.s.text) {
 				return nil, r.errorf("", "text outside the resource element")
 			}
 		}
 	}
 }
 
-type reader struct {
-	m        *model.Model
-	data     []byte
-	x        *xml.Decoder
-	base     int64
-	lineBase int
-	start    int64
-	depth    int
-	noNS     bool
-	issues   []conformance.Issue
-}
-
 func (r *reader) errorf(path, format string, args ...any) *Error {
-	line, col := r.x.InputPos()
-	return &Error{Line: line + r.lineBase, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)}
+	line, col := r.s.position(r.s.pos)
+	return &Error{Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)}
 }
 
 func (r *reader) issue(id, path, format string, args ...any) {
-	line, col := r.x.InputPos()
+	line, col := r.s.position(r.s.pos)
 	r.issues = append(r.issues, conformance.Issue{
 		Severity:   conformance.SeverityError,
 		Code:       "invalid",
 		Expression: path,
 		Message:    fmt.Sprintf(format, args...),
 		MessageID:  id,
-		Line:       line + r.lineBase,
+		Line:       line,
 		Column:     col,
 	})
 }
 
 // text handles character data inside a FHIR element: whitespace is
 // formatting, anything else is recorded and ignored.
-func (r *reader) text(t xml.CharData, path string) {
-	if !isSpace(t) {
-		r.issue("XML_TEXT_NOT_ALLOWED", path, "text %q is not allowed in a FHIR element", truncate(string(bytes.TrimSpace(t)), 40))
+func (r *reader) text(path string) {
+	if !isSpace(r.s.text) {
+		r.issue("XML_TEXT_NOT_ALLOWED", path, "text %q is not allowed in a FHIR element", truncate(strings.TrimSpace(textValue(r.s.text)), 40))
 	}
 }
 
@@ -123,11 +110,15 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-// inNamespace reports whether an element is in the FHIR namespace, or in no
-// namespace inside a resource read without one.
-func (r *reader) inNamespace(name xml.Name) bool {
-	return name.Space == Namespace || r.noNS && name.Space == ""
+// inNamespace reports whether the current element is in the FHIR namespace,
+// or in no namespace inside a resource read without one.
+func (r *reader) inNamespace() bool {
+	return r.s.space == Namespace || r.noNS && r.s.space == ""
 }
+
+// ignorable reports whether an attribute is a namespace declaration or in
+// another namespace (xsi:schemaLocation).
+func ignorable(a attr) bool { return a.space != "" }
 
 // prolog checks the XML declaration, if any, and returns the offset where
 // parsing starts: after a byte order mark and the declaration, which may say
@@ -178,41 +169,11 @@ func pseudoAttr(decl, name string) string {
 	return rest[:j]
 }
 
-func (r *reader) next() (xml.Token, error) {
-	for {
-		r.start = r.base + r.x.InputOffset()
-		tok, err := r.x.Token()
-		if err != nil {
-			if err == io.EOF {
-				return nil, err
-			}
-			e := syntaxError(r.x, err)
-			e.Line += r.lineBase
-			return nil, e
-		}
-		switch t := tok.(type) {
-		case xml.Comment, xml.ProcInst:
-			continue
-		case xml.Directive:
-			word, _, _ := strings.Cut(strings.TrimSpace(string(t)), " ")
-			return nil, r.errorf("", "xml declaration <!%s> not allowed", word)
-		}
-		return tok, nil
-	}
-}
-
-func (r *reader) enter(path string) error {
-	r.depth++
-	if r.depth > MaxDepth {
-		return r.errorf(path, "elements nested deeper than %d", MaxDepth)
-	}
-	return nil
-}
-
-func (r *reader) readResource(start xml.StartElement, path string) (map[string]any, error) {
-	name := start.Name.Local
-	if !r.inNamespace(start.Name) {
-		if path != "" || start.Name.Space != "" {
+// readResource reads the resource whose start tag is the current token.
+func (r *reader) readResource(path string) (map[string]any, error) {
+	name := r.s.local
+	if !r.inNamespace() {
+		if path != "" || r.s.space != "" {
 			return nil, r.errorf(path, "element <%s> is not in the FHIR namespace %s", name, Namespace)
 		}
 		r.issue("XML_NO_NAMESPACE", name, "resource <%s> has no namespace: FHIR resources are in %s", name, Namespace)
@@ -225,19 +186,15 @@ func (r *reader) readResource(start xml.StartElement, path string) (map[string]a
 	if path == "" {
 		path = name
 	}
-	for _, a := range start.Attr {
+	for _, a := range r.s.attrs {
 		if !ignorable(a) {
-			return nil, r.errorf(path, "unexpected attribute %q on a resource", a.Name.Local)
+			return nil, r.errorf(path, "unexpected attribute %q on a resource", a.local)
 		}
-	}
-	if err := r.enter(path); err != nil {
-		return nil, err
 	}
 	obj := map[string]any{"resourceType": name}
 	if err := r.readObject(obj, typ.Root(), typ.Name, path); err != nil {
 		return nil, err
 	}
-	r.depth--
 	return obj, nil
 }
 
@@ -252,43 +209,32 @@ func (r *reader) resourceType(name string) (*model.Type, bool) {
 	return typ, true
 }
 
-func (r *reader) isResource(code string) bool {
-	typ, ok := r.m.Type(code)
-	return ok && typ.Kind == model.KindResource
-}
-
-func ignorable(a xml.Attr) bool {
-	return a.Name.Space != "" || a.Name.Local == "xmlns"
-}
-
 // readObject reads the children of a complex element or resource up to its
 // end tag into obj.
 func (r *reader) readObject(obj map[string]any, el *model.Element, code, path string) error {
 	var arrays []string
 	for {
-		tok, err := r.next()
-		if err != nil {
-			if err == io.EOF {
-				return r.errorf(path, "unexpected end of input")
-			}
+		if err := r.s.next(); err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			added, err := r.readChild(obj, el, code, path, t)
+		switch r.s.kind {
+		case tokStart:
+			added, err := r.readChild(obj, el, code, path)
 			if err != nil {
 				return err
 			}
 			if added != "" {
 				arrays = append(arrays, added)
 			}
-		case xml.EndElement:
+		case tokEnd:
 			for _, name := range arrays {
 				compact(obj, name)
 			}
 			return nil
-		case xml.CharData:
-			r.text(t, path)
+		case tokText:
+			r.text(path)
+		case tokEOF:
+			return r.errorf(path, "unexpected end of input")
 		}
 	}
 }
@@ -312,10 +258,11 @@ func allNil(a []any) bool {
 	return true
 }
 
-// readChild reads one child element into obj. It returns the child's name
-// when the child is a repeating primitive whose arrays need compacting.
-func (r *reader) readChild(obj map[string]any, el *model.Element, code, path string, start xml.StartElement) (string, error) {
-	name := start.Name.Local
+// readChild reads the child element whose start tag is the current token
+// into obj. It returns the child's name when the child is a repeating
+// primitive seen for the first time, whose arrays need compacting.
+func (r *reader) readChild(obj map[string]any, el *model.Element, code, path string) (string, error) {
+	name := r.s.local
 	childPath := path + "." + name
 	ce, ccode, ok := r.m.Child(el, code, name)
 	if !ok || ce.XMLAttr {
@@ -335,17 +282,12 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code, path str
 		obj[name] = div
 		return "", nil
 	}
-	if !r.inNamespace(start.Name) {
+	if !r.inNamespace() {
 		return "", r.errorf(childPath, "element is not in the FHIR namespace %s", Namespace)
 	}
-	if err := r.enter(childPath); err != nil {
-		return "", err
-	}
-	defer func() { r.depth-- }()
-	ptype, isPrimitive := r.m.Type(ccode)
-	isPrimitive = isPrimitive && ptype.Kind == model.KindPrimitive
-	if isPrimitive {
-		val, ext, err := r.readPrimitive(start, ptype, childPath)
+	typ, ok := r.m.Type(ccode)
+	if ok && typ.Kind == model.KindPrimitive {
+		val, ext, err := r.readPrimitive(typ, childPath)
 		if err != nil {
 			return "", err
 		}
@@ -378,10 +320,10 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code, path str
 	}
 	var val map[string]any
 	var err error
-	if r.isResource(ccode) {
-		val, err = r.readWrapped(start, childPath)
+	if ok && typ.Kind == model.KindResource {
+		val, err = r.readWrapped(childPath)
 	} else {
-		val, err = r.readComplex(start, ce, ccode, childPath)
+		val, err = r.readComplex(ce, ccode, childPath)
 	}
 	if err != nil {
 		return "", err
@@ -398,17 +340,17 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code, path str
 	return "", nil
 }
 
-func (r *reader) readComplex(start xml.StartElement, el *model.Element, code, path string) (map[string]any, error) {
+func (r *reader) readComplex(el *model.Element, code, path string) (map[string]any, error) {
 	obj := map[string]any{}
-	for _, a := range start.Attr {
+	for _, a := range r.s.attrs {
 		if ignorable(a) {
 			continue
 		}
-		ce, _, ok := r.m.Child(el, code, a.Name.Local)
+		ce, _, ok := r.m.Child(el, code, a.local)
 		if !ok || !ce.XMLAttr {
-			return nil, r.errorf(path, "unexpected attribute %q", a.Name.Local)
+			return nil, r.errorf(path, "unexpected attribute %q", a.local)
 		}
-		obj[a.Name.Local] = a.Value
+		obj[a.local] = a.value
 	}
 	if err := r.readObject(obj, el, code, path); err != nil {
 		return nil, err
@@ -418,90 +360,86 @@ func (r *reader) readComplex(start xml.StartElement, el *model.Element, code, pa
 
 // readWrapped reads an element holding one resource, such as contained or
 // Bundle.entry.resource.
-func (r *reader) readWrapped(start xml.StartElement, path string) (map[string]any, error) {
-	for _, a := range start.Attr {
+func (r *reader) readWrapped(path string) (map[string]any, error) {
+	for _, a := range r.s.attrs {
 		if !ignorable(a) {
-			return nil, r.errorf(path, "unexpected attribute %q", a.Name.Local)
+			return nil, r.errorf(path, "unexpected attribute %q", a.local)
 		}
 	}
 	var res map[string]any
 	for {
-		tok, err := r.next()
-		if err != nil {
-			if err == io.EOF {
-				return nil, r.errorf(path, "unexpected end of input")
-			}
+		if err := r.s.next(); err != nil {
 			return nil, err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch r.s.kind {
+		case tokStart:
 			if res != nil {
 				return nil, r.errorf(path, "more than one resource")
 			}
-			res, err = r.readResource(t, path)
-			if err != nil {
+			var err error
+			if res, err = r.readResource(path); err != nil {
 				return nil, err
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if res == nil {
 				return nil, r.errorf(path, "no resource inside")
 			}
 			return res, nil
-		case xml.CharData:
-			r.text(t, path)
+		case tokText:
+			r.text(path)
+		case tokEOF:
+			return nil, r.errorf(path, "unexpected end of input")
 		}
 	}
 }
 
 // readPrimitive reads a primitive element: its value attribute, its id and
 // its extensions. The extension part is nil when it has neither.
-func (r *reader) readPrimitive(start xml.StartElement, typ *model.Type, path string) (any, map[string]any, error) {
+func (r *reader) readPrimitive(typ *model.Type, path string) (any, map[string]any, error) {
 	var val any
 	var ext map[string]any
-	for _, a := range start.Attr {
+	for _, a := range r.s.attrs {
 		if ignorable(a) {
 			continue
 		}
-		switch a.Name.Local {
+		switch a.local {
 		case "value":
-			v, err := primitiveValue(typ, a.Value)
+			v, err := primitiveValue(typ, a.value)
 			if err != nil {
 				return nil, nil, r.errorf(path, "%v", err)
 			}
 			val = v
 		case "id":
-			ext = map[string]any{"id": a.Value}
+			ext = map[string]any{"id": a.value}
 		default:
-			return nil, nil, r.errorf(path, "unexpected attribute %q", a.Name.Local)
+			return nil, nil, r.errorf(path, "unexpected attribute %q", a.local)
 		}
 	}
 	root := typ.Root()
 	for {
-		tok, err := r.next()
-		if err != nil {
-			if err == io.EOF {
-				return nil, nil, r.errorf(path, "unexpected end of input")
-			}
+		if err := r.s.next(); err != nil {
 			return nil, nil, err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if t.Name.Local != "extension" || !r.inNamespace(t.Name) {
-				return nil, nil, r.errorf(path, "unexpected element <%s> in a primitive", t.Name.Local)
+		switch r.s.kind {
+		case tokStart:
+			if r.s.local != "extension" || !r.inNamespace() {
+				return nil, nil, r.errorf(path, "unexpected element <%s> in a primitive", r.s.local)
 			}
 			if ext == nil {
 				ext = map[string]any{}
 			}
-			if _, err := r.readChild(ext, root, typ.Name, path, t); err != nil {
+			if _, err := r.readChild(ext, root, typ.Name, path); err != nil {
 				return nil, nil, err
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if val == nil && ext == nil {
 				return nil, nil, r.errorf(path, "element has no value and no extension")
 			}
 			return val, ext, nil
-		case xml.CharData:
-			r.text(t, path)
+		case tokText:
+			r.text(path)
+		case tokEOF:
+			return nil, nil, r.errorf(path, "unexpected end of input")
 		}
 	}
 }
@@ -525,33 +463,29 @@ func primitiveValue(typ *model.Type, s string) (any, error) {
 	return s, nil
 }
 
-// readXHTML returns the narrative div exactly as written in the input.
+// readXHTML returns the narrative div, whose start tag is the current token,
+// exactly as written in the input.
 func (r *reader) readXHTML(path string) (string, error) {
-	begin := r.start
-	depth := 1
-	for depth > 0 {
-		tok, err := r.next()
-		if err != nil {
-			if err == io.EOF {
-				return "", r.errorf(path, "unexpected end of input")
-			}
+	begin := r.s.start
+	depth := len(r.s.open)
+	mark := r.s.open[depth-1].bindings
+	r.s.outerMark, r.s.outerPrefix = mark, ""
+	defer func() { r.s.outerMark = -1 }()
+	if r.s.tagOuter {
+		r.s.outerPrefix = "div"
+	}
+	for len(r.s.open) >= depth {
+		if err := r.s.next(); err != nil {
 			return "", err
 		}
-		switch tok.(type) {
-		case xml.StartElement:
-			depth++
-			if r.depth+depth > MaxDepth {
-				return "", r.errorf(path, "elements nested deeper than %d", MaxDepth)
-			}
-		case xml.EndElement:
-			depth--
+		if r.s.kind == tokEOF {
+			return "", r.errorf(path, "unexpected end of input")
 		}
 	}
-	end := r.base + r.x.InputOffset()
-	if begin < 0 || end > int64(len(r.data)) || begin > end {
-		return "", r.errorf(path, "cannot locate the xhtml")
+	if r.s.outerPrefix != "" {
+		return "", r.errorf(path, "the div uses a namespace prefix declared outside it")
 	}
-	return string(r.data[begin:end]), nil
+	return string(r.s.data[begin:r.s.pos]), nil
 }
 
 func isSpace(b []byte) bool {

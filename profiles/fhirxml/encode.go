@@ -3,9 +3,7 @@ package fhirxml
 import (
 	"bytes"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"strconv"
 	"unicode/utf8"
 
@@ -390,40 +388,29 @@ func isXMLChar(r rune) bool {
 	return r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
-// checkXHTML reports whether s is one well-formed XML element.
+// checkXHTML reports whether s is one well-formed XML element, as the
+// decoder reads it.
 func checkXHTML(s string) error {
-	d := xml.NewDecoder(bytes.NewReader([]byte(s)))
-	d.Strict = true
-	depth, roots := 0, 0
+	sc := newScanner([]byte(s), 0)
+	roots := 0
 	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
+		if err := sc.next(); err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			if depth == 0 {
+		switch sc.kind {
+		case tokEOF:
+			if roots != 1 {
+				return fmt.Errorf("not one element")
+			}
+			return nil
+		case tokStart:
+			if len(sc.open) == 1 {
 				roots++
 			}
-			depth++
-			if depth > MaxDepth {
-				return fmt.Errorf("nested deeper than %d", MaxDepth)
-			}
-		case xml.EndElement:
-			depth--
-		case xml.CharData:
-			if depth == 0 && !isSpace(t) {
+		case tokText:
+			if len(sc.open) == 0 && !isSpace(sc.text) {
 				return fmt.Errorf("text outside the div")
 			}
-		case xml.Directive, xml.ProcInst:
-			return fmt.Errorf("declarations are not allowed in xhtml")
 		}
 	}
-	if roots != 1 || depth != 0 {
-		return fmt.Errorf("not one element")
-	}
-	return nil
 }

@@ -1,12 +1,8 @@
 package fhirxml
 
 import (
-	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 )
 
 // Summary is the identity of a resource read from its root element and
@@ -32,62 +28,58 @@ var stopAt = map[string]string{
 // Like Decode, it reads a root element in no namespace as FHIR; it returns
 // ErrNotResource for a root in another namespace.
 func Peek(data []byte) (Summary, error) {
-	var s Summary
+	var sum Summary
 	begin, err := prolog(data)
 	if err != nil {
-		return s, err
+		return sum, err
 	}
-	x := xml.NewDecoder(bytes.NewReader(data[begin:]))
-	x.Strict = true
+	s := newScanner(data, begin)
 	ns := Namespace
-	depth := 0
 	for {
-		tok, err := x.Token()
-		if err == io.EOF {
-			if s.ResourceType == "" {
-				return s, &Error{Msg: "no resource element"}
+		if err := s.next(); err != nil {
+			return sum, err
+		}
+		switch s.kind {
+		case tokEOF:
+			if sum.ResourceType == "" {
+				return sum, &Error{Msg: "no resource element"}
 			}
-			return s, nil
-		}
-		if err != nil {
-			return s, syntaxError(x, err)
-		}
-		switch t := tok.(type) {
-		case xml.Directive:
-			line, col := x.InputPos()
-			word, _, _ := strings.Cut(strings.TrimSpace(string(t)), " ")
-			return s, &Error{Line: line, Column: col, Msg: fmt.Sprintf("xml declaration <!%s> not allowed", word)}
-		case xml.StartElement:
-			depth++
-			switch depth {
+			return sum, nil
+		case tokText:
+			if len(s.open) == 0 && !isSpace(s.text) {
+				line, col := s.position(s.pos)
+				return sum, &Error{Line: line, Column: col, Msg: "text outside the resource element"}
+			}
+		case tokStart:
+			switch len(s.open) {
 			case 1:
-				if t.Name.Space != Namespace && t.Name.Space != "" {
-					return s, fmt.Errorf("root element <%s> in namespace %q: %w", t.Name.Local, t.Name.Space, ErrNotResource)
+				if s.space != Namespace && s.space != "" {
+					return sum, fmt.Errorf("root element <%s> in namespace %q: %w", s.local, s.space, ErrNotResource)
 				}
-				ns = t.Name.Space
-				s.ResourceType = t.Name.Local
+				ns = s.space
+				sum.ResourceType = s.local
 			case 2:
-				if t.Name.Local == stopAt[s.ResourceType] {
-					return s, nil
+				if s.local == stopAt[sum.ResourceType] {
+					return sum, nil
 				}
-				if t.Name.Space == ns {
-					s.set(t.Name.Local, t.Attr)
+				if s.space == ns {
+					sum.set(s.local, s.attrs)
 				}
-				if err := x.Skip(); err != nil {
-					return s, syntaxError(x, err)
+				for len(s.open) >= 2 {
+					if err := s.next(); err != nil {
+						return sum, err
+					}
 				}
-				depth--
 			}
-		case xml.EndElement:
-			depth--
-			if depth == 0 {
-				return s, nil
+		case tokEnd:
+			if len(s.open) == 0 {
+				return sum, nil
 			}
 		}
 	}
 }
 
-func (s *Summary) set(name string, attrs []xml.Attr) {
+func (s *Summary) set(name string, attrs []attr) {
 	var field *string
 	switch name {
 	case "id":
@@ -108,17 +100,8 @@ func (s *Summary) set(name string, attrs []xml.Attr) {
 		return
 	}
 	for _, a := range attrs {
-		if a.Name.Local == "value" && a.Name.Space == "" {
-			*field = a.Value
+		if a.local == "value" && a.space == "" {
+			*field = a.value
 		}
 	}
-}
-
-func syntaxError(x *xml.Decoder, err error) *Error {
-	line, col := x.InputPos()
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		return &Error{Line: se.Line, Column: col, Msg: "malformed xml: " + se.Msg}
-	}
-	return &Error{Line: line, Column: col, Msg: "malformed xml: " + err.Error()}
 }
