@@ -390,3 +390,21 @@ func TestUnresolvedErrorNamesTheNeed(t *testing.T) {
 	assert.Equal(t, "structure definition u (needed by p) not found", err.Error())
 	assert.True(t, errors.As(fmt.Errorf("wrap: %w", err), new(*UnresolvedError)))
 }
+
+func TestSnapshotHook(t *testing.T) {
+	p := profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient.gender", "min", json.Number("1")))
+	g := generatorWith(t, p)
+	cached, _, err := g.SnapshotFor(testSD + "p")
+	require.NoError(t, err)
+	got, err := g.Snapshot(p)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("%p", cached), fmt.Sprintf("%p", got), "the resolved definition uses the cache")
+	other := profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient.gender", "max", "0"))
+	got, err = g.Snapshot(other)
+	require.NoError(t, err)
+	assert.Equal(t, "0", Summary(byID(t, got)["Patient.gender"], PropertyMax), "another definition with the same URL is generated")
+	published, _ := coreSet(t).ResolveJSON(fhirSD + "Observation")
+	got, err = g.Snapshot(published)
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("%p", published), fmt.Sprintf("%p", got))
+}
