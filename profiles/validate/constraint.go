@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirpath"
@@ -11,6 +12,7 @@ import (
 var nativeConstraints = map[string]bool{
 	"ele-1": true, // every element has a value or children: empty objects and values are errors already
 	"ext-1": true, // value or nested extensions, checked by the extension definition's cardinality
+	"dom-3": true, // contained resources referenced: checked natively, narrative links included
 }
 
 // nodeAt returns the FHIRPath node of path step i, navigating from the root
@@ -78,5 +80,67 @@ func (r *run) constraints(n *node, focus any, typ string) {
 			sev = conformance.SeverityWarning
 		}
 		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, canonicalOf(n.owner)))
+	}
+}
+
+// containedReferenced checks dom-3: each contained resource is referenced
+// from elsewhere in the resource (references, canonicals, narrative links)
+// or refers to its container with "#".
+func (r *run) containedReferenced(res map[string]any) {
+	contained := slist(res, "contained")
+	if len(contained) == 0 {
+		return
+	}
+	refs := map[string]bool{}
+	var walk func(v any, inContained bool)
+	walk = func(v any, inContained bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, c := range x {
+				walk(c, inContained)
+				if k == "div" {
+					if s, ok := c.(string); ok {
+						collectNarrativeLinks(s, refs)
+					}
+				}
+			}
+		case []any:
+			for _, c := range x {
+				walk(c, inContained)
+			}
+		case string:
+			if strings.HasPrefix(x, "#") {
+				refs[x[1:]] = true
+			}
+		}
+	}
+	walk(res, false)
+	for i, c := range contained {
+		cm, _ := c.(map[string]any)
+		id, _ := cm["id"].(string)
+		if id == "" || refs[id] || refs[""] {
+			continue
+		}
+		r.push("contained", "contained", i, "")
+		r.errorf("invariant", "constraint-dom-3", "Constraint failed: dom-3: 'If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource' (the contained resource '%s' is not referenced)", id)
+		r.pop()
+	}
+}
+
+func collectNarrativeLinks(div string, refs map[string]bool) {
+	for _, attr := range []string{`href="#`, `src="#`, `href='#`, `src='#`} {
+		rest := div
+		for {
+			i := strings.Index(rest, attr)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(attr):]
+			end := strings.IndexAny(rest, `"'`)
+			if end < 0 {
+				break
+			}
+			refs[rest[:end]] = true
+		}
 	}
 }

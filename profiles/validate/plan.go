@@ -39,6 +39,7 @@ type childRef struct {
 
 type node struct {
 	path, id  string
+	basePath  string
 	name      string
 	sliceName string
 	min       int
@@ -254,6 +255,7 @@ func compileNode(p *plan, em map[string]any) *node {
 	}
 	n.max = parseMax(sstr(em, "max"))
 	if base := sobj(em, "base"); base != nil {
+		n.basePath = sstr(base, "path")
 		n.array = parseMax(sstr(base, "max")) != 1
 	} else {
 		n.array = n.max != 1

@@ -90,6 +90,9 @@ func (r *run) primitive(n *node, typ string, val any) {
 	}
 	switch typ {
 	case "string", "markdown":
+		if typ == "string" && looksLikeHTML(s) {
+			r.warnf("invalid", "string-html", "The string value contains text that looks like embedded HTML tags. If this content is rendered to HTML without appropriate post-processing, it may be a security risk")
+		}
 		if strings.TrimSpace(s) == "" {
 			r.errorf("invalid", "primitive-whitespace", "value cannot be only whitespace")
 		}
@@ -270,4 +273,12 @@ func patternMatches(pattern, value any) bool {
 	default:
 		return jsonEqual(pattern, value)
 	}
+}
+
+var reHTMLTag = regexp.MustCompile(`(?i)<\s*/?\s*(script|iframe|object|embed|applet|form|img|a|link|meta|style|svg|input)\b[^>]*>`)
+
+// looksLikeHTML reports active HTML in a plain string, as the HL7 validator's
+// security check does.
+func looksLikeHTML(s string) bool {
+	return strings.IndexByte(s, '<') >= 0 && reHTMLTag.MatchString(s)
 }

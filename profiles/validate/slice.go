@@ -27,6 +27,11 @@ func (r *run) slices(c *node, items []sliceItem) {
 		}
 		r.push(it.key, c.name, it.index, choiceSuffix(c, it.typ))
 		if match < 0 {
+			if m, ok := it.value.(map[string]any); ok && (c.name == "extension" || c.name == "modifierExtension") {
+				if u, _ := m["url"].(string); u != "" && !strings.Contains(u, ":") && len(r.path) >= 2 && r.path[len(r.path)-2].typ == "Extension" {
+					r.errorf("structure", "extension-sub-unknown", "Sub-extension url '%s' is not defined by the Extension %s", u, canonicalOf(c.owner))
+				}
+			}
 			if rules == "closed" {
 				r.errorf("structure", "slice-closed", "This element does not match any known slice defined in the profile %s (slicing on %s is closed)", canonicalOf(c.owner), c.path)
 			}

@@ -1,7 +1,10 @@
 package validate
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
@@ -43,6 +46,8 @@ func (r *run) typeChecks(n *node, typ string, obj map[string]any) {
 		r.reference(n, obj)
 	case "Identifier":
 		r.identifier(obj)
+	case "Attachment":
+		r.attachment(obj)
 	case "Coding":
 		r.coding(obj)
 	case "CodeableConcept":
@@ -286,4 +291,23 @@ func severityOf(strength string) conformance.Severity {
 		return conformance.SeverityWarning
 	}
 	return conformance.SeverityInformation
+}
+
+func (r *run) attachment(obj map[string]any) {
+	data, _ := obj["data"].(string)
+	size, ok := obj["size"].(json.Number)
+	if data == "" || !ok {
+		return
+	}
+	want, err := strconv.ParseInt(string(size), 10, 64)
+	if err != nil {
+		return
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(data), ""))
+	if err != nil {
+		return
+	}
+	if int64(len(raw)) != want {
+		r.errorf("structure", "attachment-size", "Stated Attachment Size %d does not match actual attachment size %d", want, len(raw))
+	}
 }

@@ -278,6 +278,7 @@ func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, so
 	for _, pr := range profiles {
 		addProfile(pr, false)
 	}
+
 	r.validateRoot(res, base, extra)
 	if err := ctx.Err(); err != nil {
 		return conformance.Outcome{}, fmt.Errorf("validate %s: %w", rt, err)

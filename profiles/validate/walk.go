@@ -153,6 +153,7 @@ func (r *run) resourceChecks(res map[string]any, rt string) {
 	if rt == "Bundle" {
 		r.bundleChecks(res)
 	}
+	r.containedReferenced(res)
 }
 
 // object validates the properties of obj against the children of cn.
@@ -337,6 +338,12 @@ func (r *run) item(n *node, typ string, val, ext any) {
 	if val == nil {
 		if ext == nil {
 			r.errorf("structure", "json-null", "Null values are not allowed here")
+			return
+		}
+		if em, ok := ext.(map[string]any); ok && len(slist(em, "extension")) == 0 {
+			r.errorf("invariant", "constraint-ele-1", "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)")
+		} else if typ == "code" && n.binding != nil && n.binding.strength == "required" {
+			r.errorf("code-invalid", "binding-no-code", "No code provided, and a code is required from the value set '%s'", n.binding.valueSet)
 		}
 		return
 	}
@@ -456,6 +463,9 @@ func (r *run) extension(obj map[string]any) {
 			return
 		}
 		if !strings.Contains(url, ":") {
+			if len(r.path) < 2 || r.path[len(r.path)-2].typ != "Extension" {
+				r.errorf("structure", "extension-url-relative", "Extension.url must be an absolute URL")
+			}
 			if ep, perr := r.v.planFor(model("Extension")); perr == nil {
 				r.object(obj, ep.root, false)
 			}

@@ -42,6 +42,7 @@ func (r *run) xhtml(s string) {
 	dec.Entity = xml.HTMLEntity
 	depth := 0
 	root := true
+	content := false
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
@@ -69,6 +70,9 @@ func (r *run) xhtml(s string) {
 				r.errorf("invalid", "xhtml-namespace", "Wrong namespace on the XHTML element '%s' ('%s')", t.Name.Local, t.Name.Space)
 				continue
 			}
+			if t.Name.Local == "img" {
+				content = true
+			}
 			if !xhtmlElements[t.Name.Local] {
 				r.errorf("invalid", "xhtml-element", "Illegal element name in the XHTML ('%s')", t.Name.Local)
 			}
@@ -89,6 +93,10 @@ func (r *run) xhtml(s string) {
 			}
 		case xml.EndElement:
 			depth--
+		case xml.CharData:
+			if strings.TrimSpace(string(t)) != "" {
+				content = true
+			}
 		case xml.ProcInst:
 			if t.Target != "xml" {
 				r.errorf("invalid", "xhtml-processing-instruction", "Processing instructions are not allowed in the narrative")
@@ -97,6 +105,10 @@ func (r *run) xhtml(s string) {
 	}
 	if root {
 		r.errorf("invalid", "xhtml-root", "%s", errXHTMLRoot.Error())
+		return
+	}
+	if !content {
+		r.errorf("invariant", "constraint-txt-2", "Constraint failed: txt-2: 'The narrative SHALL have some non-whitespace content' (defined in http://hl7.org/fhir/StructureDefinition/Narrative)")
 	}
 }
 

@@ -1,0 +1,120 @@
+package validate
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/nhsconform/conform/profiles/fhirpath"
+)
+
+// extensionContext checks that an extension is used where its definition
+// allows: StructureDefinition.context of type element, extension or fhirpath.
+func (r *run) extensionContext(p *plan, url string) {
+	if len(p.context) == 0 || len(r.path) < 2 {
+		return
+	}
+	pi := len(r.path) - 2
+	parent := r.path[pi]
+	isResource := pi == 0 || strings.HasPrefix(parent.suffix, "/*")
+	names := map[string]bool{}
+	if parent.typ != "" {
+		names[parent.typ] = true
+	}
+	if d := parent.def; d != nil && !isResource {
+		names[d.path] = true
+		if d.basePath != "" {
+			names[d.basePath] = true
+		}
+		if d.ref != nil {
+			names[d.ref.path] = true
+		}
+		for _, t := range d.types {
+			if t.code == "BackboneElement" || t.code == "Element" {
+				names["BackboneElement"] = true
+			}
+		}
+		if len(d.children) > 0 {
+			names["BackboneElement"] = true
+		}
+	}
+	if isResource {
+		names["Resource"] = true
+		switch parent.typ {
+		case "Bundle", "Binary", "Parameters":
+		default:
+			names["DomainResource"] = true
+		}
+	} else {
+		names["Element"] = true
+	}
+	names["Base"] = true
+	var exprs []string
+	for _, c := range p.context {
+		exprs = append(exprs, c.expression)
+		switch c.kind {
+		case "element":
+			e := strings.TrimSuffix(c.expression, "[x]")
+			if names[e] || names[c.expression] {
+				return
+			}
+			if d := parent.def; d != nil && strings.HasSuffix(d.path, "[x]") && (names[e+"[x]"]) {
+				return
+			}
+		case "extension":
+			if parent.expr == "extension" || parent.expr == "modifierExtension" {
+				if pm, ok := r.dataAt(pi).(map[string]any); ok && pm["url"] == c.expression {
+					return
+				}
+			}
+		case "fhirpath":
+			if r.fhirpathContextMatches(c.expression, pi) {
+				return
+			}
+		}
+	}
+	where := parent.typ
+	if parent.def != nil {
+		where = parent.def.path + ", " + parent.typ
+	}
+	r.errorf("structure", "extension-context", "The extension %s is not allowed to be used at this point (this element is [%s]; allowed = %s)", url, where, strings.Join(exprs, ", "))
+}
+
+func (r *run) dataAt(i int) any {
+	if n := r.nodeAt(i); n != nil {
+		return n.Data()
+	}
+	return nil
+}
+
+// fhirpathContextMatches evaluates a fhirpath extension context on the root
+// resource and reports whether it selects the element at path step i.
+func (r *run) fhirpathContextMatches(expr string, i int) bool {
+	target := r.dataAt(i)
+	if target == nil {
+		return false
+	}
+	x, err := r.v.expression(expr)
+	if err != nil {
+		return false
+	}
+	res, err := x.Evaluate(r.ctx, r.nodeAt(0), nil)
+	if err != nil {
+		return false
+	}
+	for _, v := range res {
+		n, ok := v.(*fhirpath.Node)
+		if ok && sameData(n.Data(), target) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameData(a, b any) bool {
+	ma, ok1 := a.(map[string]any)
+	mb, ok2 := b.(map[string]any)
+	if ok1 && ok2 {
+		return reflect.ValueOf(ma).UnsafePointer() == reflect.ValueOf(mb).UnsafePointer()
+	}
+	return false
+}
