@@ -40,33 +40,47 @@ func structureDefinitions(t *testing.T, p *packages.Package) []*packages.Resourc
 }
 
 func TestEveryUKCoreDefinitionGetsASnapshot(t *testing.T) {
-	set, igs := openSources(t, "fhir/sources/uk-core")
-	g := &Generator{Resolve: set.ResolveJSON}
-	sds := structureDefinitions(t, igs[0])
-	require.Len(t, sds, 153)
-	var elements int
-	var warnings []string
-	for _, r := range sds {
-		got, ws, err := g.SnapshotFor(r.URL)
-		if !assert.NoError(t, err, r.URL) {
-			continue
-		}
-		snap := elementsOf(got, "snapshot")
-		if !assert.NotEmpty(t, snap, r.URL) {
-			continue
-		}
-		elements += len(snap)
-		ids := map[string]bool{}
-		for _, e := range snap {
-			assert.False(t, ids[str(e, "id")], "%s: duplicate element id %s", r.URL, str(e, "id"))
-			ids[str(e, "id")] = true
-		}
-		for _, w := range ws {
-			warnings = append(warnings, w.String())
-		}
+	tests := []struct {
+		name   string
+		folder string
+		count  int
+	}{
+		{name: "development build", folder: "fhir/sources/uk-core", count: 153},
+		{name: "STU2 release", folder: "fhir/sources/uk-core-2.0.2", count: 78},
 	}
-	t.Logf("uk-core: %d definitions, %d snapshot elements, %d warnings", len(sds), elements, len(warnings))
-	t.Logf("warnings:\n%s", strings.Join(warnings, "\n"))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set, igs := openSources(t, tc.folder)
+			g := &Generator{Resolve: set.ResolveJSON}
+			sds := structureDefinitions(t, igs[0])
+			require.Len(t, sds, tc.count)
+			var elements int
+			var warnings []string
+			for _, r := range sds {
+				got, ws, err := g.SnapshotFor(r.URL)
+				if !assert.NoError(t, err, r.URL) {
+					continue
+				}
+				snap := elementsOf(got, "snapshot")
+				if !assert.NotEmpty(t, snap, r.URL) {
+					continue
+				}
+				elements += len(snap)
+				ids := map[string]bool{}
+				for _, e := range snap {
+					assert.False(t, ids[str(e, "id")], "%s: duplicate element id %s", r.URL, str(e, "id"))
+					ids[str(e, "id")] = true
+				}
+				for _, w := range ws {
+					warnings = append(warnings, w.String())
+				}
+			}
+			t.Logf("%s: %d definitions, %d snapshot elements, %d warnings", tc.folder, len(sds), elements, len(warnings))
+			if len(warnings) > 0 {
+				t.Logf("warnings:\n%s", strings.Join(warnings, "\n"))
+			}
+		})
+	}
 }
 
 func TestUKCorePatientClosure(t *testing.T) {
