@@ -16,7 +16,7 @@ import (
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/runner/auth"
-	"github.com/nhsconform/conform/runner/internal/testserver"
+	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/runner/redact"
 	"github.com/nhsconform/conform/runner/steps"
 )
@@ -56,7 +56,7 @@ func testConfig(t *testing.T, target string, paths ...string) Config {
 }
 
 func TestRunPassingFeatures(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL, "pass")
 	cfg.Concurrency = 4
@@ -108,7 +108,7 @@ func TestRunPassingFeatures(t *testing.T) {
 }
 
 func TestMisbehavingServerEndsInClearFailures(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL, "fail")
 	cfg.Timeout = 300 * time.Millisecond
@@ -141,7 +141,7 @@ func TestMisbehavingServerEndsInClearFailures(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	closed := func() string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -209,7 +209,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestUndefinedStepHasSuggestion(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	rec, err := Run(context.Background(), testConfig(t, srv.URL, "bad/undefined.feature"))
 	require.NoError(t, err)
@@ -220,7 +220,7 @@ func TestUndefinedStepHasSuggestion(t *testing.T) {
 }
 
 func TestNoValidatorIsAnErrorNotAPass(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL, "fail/misbehaving.feature:34")
 	cfg.Validator = nil
@@ -233,7 +233,7 @@ func TestNoValidatorIsAnErrorNotAPass(t *testing.T) {
 }
 
 func TestPushedMessages(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL, "push")
 	cfg.Listen = "127.0.0.1:0"
@@ -252,7 +252,7 @@ func TestPushedMessages(t *testing.T) {
 }
 
 func TestCancelledRun(t *testing.T) {
-	srv := testserver.New(secretToken)
+	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -1,8 +1,8 @@
-// Package testserver is a small in-memory FHIR server for conform's own
+// Package runnertest is a small in-memory FHIR server for conform's own
 // tests: create, read, update (conditional too), delete, search by
 // identifier, $process-message, pushes to a callback, and endpoints that
 // misbehave on purpose. It counts every request by method and path.
-package testserver
+package runnertest
 
 import (
 	"bytes"

@@ -17,7 +17,7 @@ Feature: Patient and Encounter interactions
     When I send a GET request to "Patient/{{patientId}}"
     Then the response status should be 200
     And the FHIRPath "Patient.identifier[0].value = %nhs" should be true
-    And the FHIRPath "Patient.deceasedBoolean" should be false
+    And the FHIRPath "Patient.name.family = 'Jones'" should be false
     And the FHIRPath "Patient.identifier[0].value" should equal "{{nhs}}"
     And the response should conform to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"
     And the response time should be less than 5000 ms

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/conformance/conformancetest"
+	"github.com/nhsconform/conform/runner"
+	"github.com/nhsconform/conform/runner/runnertest"
+	"github.com/nhsconform/conform/runner/steps"
+)
+
+const (
+	cliToken        = "tok-CLI-SECRET-5521"
+	cliClientSecret = "cs-CLI-SECRET-9934"
+	cliAccessToken  = "at-CLI-SECRET-3310"
+)
+
+func features(name string) string { return filepath.Join("..", "..", "testdata", "features", name) }
+
+func profileArgs(t *testing.T) []string {
+	return []string{
+		"--fhir-cache", t.TempDir(),
+		"--ig", conformancetest.Shared(t, "fhir/packages/hl7.fhir.r4.core-4.0.1.tgz"),
+		"--ig", conformancetest.Shared(t, "fhir/sources/uk-core-2.0.2"),
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	srv := runnertest.New("")
+	defer srv.Close()
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "no target", args: []string{"--features", features("pass")}, wantErr: "--target is required"},
+		{name: "no features", args: []string{"--target", srv.URL}, wantErr: "no --features"},
+		{name: "missing feature path", args: []string{"--target", srv.URL, "--features", features("nowhere")}, wantErr: "nowhere"},
+		{name: "bad target", args: []string{"--target", "ftp://x", "--features", features("pass")}, wantErr: "absolute http or https URL"},
+		{name: "bad output", args: []string{"--target", srv.URL, "--features", features("pass"), "-o", "xml"}, wantErr: "unknown output format"},
+		{name: "two stdout outputs", args: []string{"--target", srv.URL, "--features", features("pass"), "-o", "text", "-o", "json"}, wantErr: "only one -o"},
+		{name: "bad header", args: []string{"--target", srv.URL, "--features", features("pass"), "--header", "NoColon"}, wantErr: `want "Name: value"`},
+		{name: "two auth styles", args: []string{"--target", srv.URL, "--features", features("pass"), "--bearer-token-env", "A", "--token-url", "http://x"}, wantErr: "choose one"},
+		{name: "unset token variable", args: []string{"--target", srv.URL, "--features", features("pass"), "--bearer-token-env", "CONFORM_TOKEN"}, wantErr: "CONFORM_TOKEN is not set"},
+		{name: "syntax error", args: []string{"--target", srv.URL, "--features", features("bad/syntax.feature")}, wantErr: "syntax.feature:6:3: expected"},
+		{name: "bad tags", args: []string{"--target", srv.URL, "--features", features("pass"), "--tags", "@a&&"}, wantErr: "is not a tag"},
+		{name: "nothing selected", args: []string{"--target", srv.URL, "--features", features("pass"), "--tags", "@none"}, wantErr: "no scenario selected"},
+		{name: "bad concurrency", args: []string{"--target", srv.URL, "--features", features("pass"), "--concurrency", "0"}, wantErr: "--concurrency"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runCLI(t, "", tc.env, append([]string{"run"}, tc.args...)...)
+			assert.Equal(t, conformance.ExitUsage, code, stderr)
+			assert.Contains(t, stderr, tc.wantErr)
+		})
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	srv := runnertest.New(cliToken)
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"CONFORM_TOKEN": cliToken}
+	auth := []string{"--bearer-token-env", "CONFORM_TOKEN", "--timeout", "500ms"}
+	tests := []struct {
+		name       string
+		target     string
+		args       []string
+		want       conformance.ExitCode
+		wantStdout []string
+	}{
+		{name: "failures", args: []string{"--features", features("fail/misbehaving.feature:3"), "--features", features("fail/misbehaving.feature:30")}, want: conformance.ExitFail, wantStdout: []string{"FAIL      Internal server error (misbehaving.feature:3)", "expected status 200, got 500", "2 scenarios: 0 passed, 2 failed"}},
+		{name: "undefined step", args: []string{"--features", features("bad/undefined.feature")}, want: conformance.ExitIncomplete, wantStdout: []string{"UNDEFINED Then the response code should be 200 (line 5)", "did you mean: Then the response status should be 201"}},
+		{name: "missing fixture", args: []string{"--features", features("bad/missing-fixture.feature")}, want: conformance.ExitIncomplete, wantStdout: []string{"nowhere.json"}},
+		{name: "unreachable", target: closed, args: []string{"--features", features("bad/unstored.feature"), "--features", features("bad/undefined.feature")}, want: conformance.ExitIncomplete, wantStdout: []string{"unreachable"}},
+		{name: "pushed message", args: []string{"--features", features("push/discharge.feature:3"), "--listen", "127.0.0.1:0"}, want: conformance.ExitPass, wantStdout: []string{"PASS      The system under test pushes"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			target := srv.URL
+			if tc.target != "" {
+				target = tc.target
+			}
+			args := append([]string{"run", "--target", target}, auth...)
+			stdout, stderr, code := runCLI(t, "", env, append(args, tc.args...)...)
+			assert.Equal(t, tc.want, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			for _, w := range tc.wantStdout {
+				assert.Contains(t, stdout, w)
+			}
+			assert.NotContains(t, stdout+stderr, cliToken)
+		})
+	}
+}
+
+func TestRunPassWithValidationAndJSONRecord(t *testing.T) {
+	srv := runnertest.New(cliToken)
+	defer srv.Close()
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(cliToken+"\n"), 0o600))
+	jsonFile := filepath.Join(dir, "record.json")
+	args := append([]string{"run", "--target", srv.URL, "--features", features("pass"), "--bearer-token-file", tokenFile,
+		"--concurrency", "3", "-o", "text", "-o", "json=" + jsonFile, "--header", "X-Custom: yes"}, profileArgs(t)...)
+	stdout, stderr, code := runCLI(t, "", nil, args...)
+	require.Equal(t, conformance.ExitPass, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stdout, "6 scenarios: 6 passed, 0 failed")
+	data, err := os.ReadFile(jsonFile)
+	require.NoError(t, err)
+	var rec runner.Record
+	require.NoError(t, json.Unmarshal(data, &rec))
+	require.Len(t, rec.Scenarios, 6)
+	var outcomes int
+	for _, s := range rec.Scenarios {
+		for _, st := range s.Steps {
+			outcomes += len(st.Outcomes)
+			for _, ex := range st.Exchanges {
+				assert.Equal(t, []string{"yes"}, ex.RequestHeaders["X-Custom"])
+			}
+		}
+	}
+	assert.Equal(t, 1, outcomes, "the UK Core validation outcome is kept")
+	assert.NotContains(t, string(data), cliToken)
+}
+
+// TestNoSecretInAnyOutput scans every output of runs using each credential
+// style, including a token endpoint that echoes the secret back in an error.
+func TestNoSecretInAnyOutput(t *testing.T) {
+	srv := runnertest.New(cliAccessToken)
+	defer srv.Close()
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pass, _ := r.BasicAuth()
+		w.Header().Set("Content-Type", "application/json")
+		if pass != cliClientSecret {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error":"invalid_client","error_description":"wrong secret ` + pass + `"}`))
+			return
+		}
+		w.Write([]byte(`{"access_token":"` + cliAccessToken + `","expires_in":"599"}`))
+	}))
+	defer tokenSrv.Close()
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	require.NoError(t, os.WriteFile(secretFile, []byte(cliClientSecret), 0o600))
+	jsonFile := filepath.Join(dir, "record.json")
+	env := map[string]string{"CS": cliClientSecret, "WRONG": "cs-WRONG-SECRET-0000", "TOKEN": cliToken}
+	runs := [][]string{
+		{"--token-url", tokenSrv.URL, "--client-id", "app", "--client-secret-env", "CS"},
+		{"--token-url", tokenSrv.URL, "--client-id", "app", "--client-secret-file", secretFile},
+		{"--token-url", tokenSrv.URL, "--client-id", "app", "--client-secret-env", "WRONG"},
+		{"--bearer-token-env", "TOKEN"},
+		{"--header", "Authorization: Bearer " + cliAccessToken},
+	}
+	secrets := []string{cliToken, cliClientSecret, cliAccessToken, "cs-WRONG-SECRET-0000"}
+	for i, extra := range runs {
+		args := append([]string{"run", "--target", srv.URL, "--features", features("pass/patient.feature:8"), "--features", features("fail/misbehaving.feature:3"),
+			"-o", "text", "-o", "json=" + jsonFile, "--timeout", "2s"}, extra...)
+		stdout, stderr, code := runCLI(t, "", env, args...)
+		record, _ := os.ReadFile(jsonFile)
+		all := stdout + stderr + string(record)
+		assert.NotEqual(t, conformance.ExitUsage, code, "run %d: %s", i, stderr)
+		for _, s := range secrets {
+			assert.NotContains(t, all, s, "run %d leaks a secret", i)
+		}
+		os.Remove(jsonFile)
+	}
+}
+
+func TestStepsCommand(t *testing.T) {
+	stdout, _, code := runCLI(t, "", nil, "steps")
+	assert.Equal(t, conformance.ExitPass, code)
+	for _, d := range steps.Catalogue() {
+		assert.Contains(t, stdout, strings.Split(d.Phrase, "\n")[0])
+	}
+	stdout, _, code = runCLI(t, "", nil, "steps", "-o", "markdown")
+	assert.Equal(t, conformance.ExitPass, code)
+	assert.Equal(t, steps.Markdown(), stdout)
+	_, _, code = runCLI(t, "", nil, "steps", "-o", "html")
+	assert.Equal(t, conformance.ExitUsage, code)
+}
