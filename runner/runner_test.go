@@ -16,8 +16,8 @@ import (
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/runner/auth"
-	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/runner/redact"
+	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/runner/steps"
 )
 
