@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Cache is a FHIR package cache folder laid out as Dir/name#version/package/.
@@ -202,34 +203,30 @@ func (c Cache) install(p *Package, opts InstallOptions) (InstallResult, error) {
 	}
 	canConvert := p.owner() != nil && p.owner().hasXMLDecoder()
 	used := map[string]bool{manifestFile: true, indexFile: true}
-	idx := Index{IndexVersion: 2, Files: make([]IndexEntry, 0, len(p.Resources))}
-	for _, r := range p.Resources {
-		data, format, err := installContent(r, canConvert)
-		if err != nil {
-			return res, err
+	jobs := make([]installJob, len(p.Resources))
+	for i, r := range p.Resources {
+		format := r.Format
+		if format == FormatXML && canConvert {
+			format = FormatJSON
 		}
-		if r.Format == FormatXML {
-			if format == FormatJSON {
-				res.Converted++
-			} else {
-				res.KeptXML++
-			}
+		jobs[i] = installJob{r: r, format: format, name: installName(r, format, used)}
+		switch {
+		case r.Format == FormatXML && format == FormatJSON:
+			res.Converted++
+		case r.Format == FormatXML:
+			res.KeptXML++
 		}
-		entry := indexEntry(r, "")
-		if format == FormatJSON {
-			if s, err := PeekJSON(data); err == nil {
-				entry = indexEntry(s.resource(r.File, format), "")
-			} else {
-				return res, &FileError{Path: r.String(), Err: err}
-			}
-		}
-		entry.Filename = installName(r, format, used)
-		if err := os.WriteFile(filepath.Join(pkgDir, entry.Filename), data, 0o644); err != nil {
-			return res, err
-		}
-		idx.Files = append(idx.Files, entry)
-		res.Resources++
 	}
+	idx := Index{IndexVersion: 2, Files: make([]IndexEntry, len(jobs))}
+	err = forEach(len(jobs), installWorkers, func(i int) error {
+		entry, err := jobs[i].write(pkgDir)
+		idx.Files[i] = entry
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Resources = len(jobs)
 	idxData, err := json.MarshalIndent(idx, "", " ")
 	if err != nil {
 		return res, err
@@ -254,20 +251,84 @@ func (c Cache) install(p *Package, opts InstallOptions) (InstallResult, error) {
 	return res, nil
 }
 
-func installContent(r *Resource, canConvert bool) ([]byte, Format, error) {
-	if r.Format == FormatJSON || !canConvert {
-		data, err := r.Bytes()
-		return data, r.Format, err
+// installWorkers is how many resources Install converts and writes at once;
+// writing many small files is bound by file-system latency.
+const installWorkers = 8
+
+type installJob struct {
+	r      *Resource
+	format Format
+	name   string
+}
+
+// write writes one resource file and returns its index entry. The entry
+// comes from the package's index or peek, except that a StructureDefinition
+// indexed without derivation is peeked again so the new index carries it.
+func (j installJob) write(dir string) (IndexEntry, error) {
+	r := j.r
+	var data []byte
+	var err error
+	if r.Format == j.format {
+		data, err = r.Bytes()
+	} else {
+		var m map[string]any
+		if m, err = r.JSON(); err == nil {
+			if data, err = MarshalResource(m); err != nil {
+				err = &FileError{Path: r.String(), Err: err}
+			}
+		}
 	}
-	m, err := r.JSON()
 	if err != nil {
-		return nil, 0, err
+		return IndexEntry{}, err
 	}
-	data, err := MarshalResource(m)
-	if err != nil {
-		return nil, 0, &FileError{Path: r.String(), Err: err}
+	entry := indexEntry(r, j.name)
+	if j.format == FormatJSON && r.ResourceType == "StructureDefinition" && r.Derivation == "" {
+		s, err := PeekJSON(data)
+		if err != nil {
+			return IndexEntry{}, &FileError{Path: r.String(), Err: err}
+		}
+		entry = indexEntry(s.resource(r.File, j.format), j.name)
 	}
-	return data, FormatJSON, nil
+	if err := os.WriteFile(filepath.Join(dir, j.name), data, 0o644); err != nil {
+		return IndexEntry{}, err
+	}
+	return entry, nil
+}
+
+// forEach runs fn(0..n-1) on up to workers goroutines and returns the first
+// error; after an error no new index is started.
+func forEach(n, workers int, fn func(i int) error) error {
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     int
+		wg       sync.WaitGroup
+	)
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if firstErr != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // MarshalResource encodes a resource as indented JSON with resourceType first.
