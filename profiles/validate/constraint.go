@@ -15,6 +15,12 @@ var nativeConstraints = map[string]bool{
 	"dom-3": true, // contained resources referenced: checked natively, narrative links included
 }
 
+// correctedInvariants replaces R4 core invariants whose published
+// expression is known to be wrong, as the HL7 validator does.
+var correctedInvariants = map[string]string{
+	"que-12": "enableWhen.count() > 1 implies enableBehavior.exists()",
+}
+
 // nodeAt returns the FHIRPath node of path step i, navigating from the root
 // resource so %resource and %rootResource are those of the element.
 func (r *run) nodeAt(i int) *fhirpath.Node {
@@ -55,7 +61,11 @@ func (r *run) constraints(n *node, focus any, typ string) {
 		if nativeConstraints[c.key] {
 			continue
 		}
-		e, err := r.v.expression(c.expression)
+		expr := c.expression
+		if fixed, ok := correctedInvariants[c.key]; ok && c.source == "" || ok && strings.HasPrefix(c.source, "http://hl7.org/fhir/StructureDefinition/") {
+			expr = fixed
+		}
+		e, err := r.v.expression(expr)
 		if err != nil {
 			r.warnf("processing", "constraint-unparsable", "Constraint %s could not be compiled: %v", c.key, err)
 			continue

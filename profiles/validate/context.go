@@ -44,9 +44,8 @@ func (r *run) extensionContext(p *plan, url string) {
 		default:
 			names["DomainResource"] = true
 		}
-	} else {
-		names["Element"] = true
 	}
+	names["Element"] = true
 	names["Base"] = true
 	var exprs []string
 	for _, c := range p.context {

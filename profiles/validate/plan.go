@@ -62,6 +62,8 @@ type node struct {
 	ref         *node
 	mustSupport bool
 	maxLength   int
+	minValue    any
+	maxValue    any
 	owner       *plan
 	// allowedTypes is the set of type codes the element permits.
 	allowedTypes map[string]bool
@@ -291,6 +293,10 @@ func compileNode(p *plan, em map[string]any) *node {
 			n.fixed, n.fixedName = v, k
 		case strings.HasPrefix(k, "pattern"):
 			n.pattern, n.fixedName = v, k
+		case strings.HasPrefix(k, "minValue"):
+			n.minValue = v
+		case strings.HasPrefix(k, "maxValue"):
+			n.maxValue = v
 		}
 	}
 	if b := sobj(em, "binding"); b != nil {

@@ -154,6 +154,8 @@ func (r *run) resourceChecks(res map[string]any, rt string) {
 		r.bundleChecks(res)
 	}
 	r.containedReferenced(res)
+	r.canonicalResource(res, rt)
+	r.narrativeLinks(res)
 }
 
 // object validates the properties of obj against the children of cn.
@@ -365,6 +367,9 @@ func (r *run) item(n *node, typ string, val, ext any) {
 	if n.binding != nil {
 		r.checkBinding(n, typ, val)
 	}
+	if n.minValue != nil || n.maxValue != nil {
+		r.checkRange(n, val)
+	}
 	r.constraints(n, val, typ)
 }
 
@@ -421,7 +426,7 @@ func (r *run) complex(n *node, typ string, obj map[string]any) {
 		}
 		p, err := r.v.planFor(prof)
 		if err != nil && prof != model(typ) {
-			r.warnf("not-found", "type-profile-unknown", "The profile %s for this %s could not be used: %v", prof, typ, err)
+			r.errorf("not-found", "type-profile-unknown", "Unknown profile %s", prof)
 			p, err = r.v.planFor(model(typ))
 		}
 		if err != nil {

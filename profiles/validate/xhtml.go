@@ -39,7 +39,6 @@ var errXHTMLRoot = errors.New("the narrative must be a div element in the XHTML 
 func (r *run) xhtml(s string) {
 	dec := xml.NewDecoder(strings.NewReader(s))
 	dec.Strict = true
-	dec.Entity = xml.HTMLEntity
 	depth := 0
 	root := true
 	content := false

@@ -1,0 +1,128 @@
+package validate
+
+import (
+	"strings"
+)
+
+// canonicalResource checks the rules the HL7 validator applies to
+// conformance resources: an absolute url, absolute code systems in
+// ValueSet.compose, and supplements declared as such.
+func (r *run) canonicalResource(res map[string]any, rt string) {
+	if u, ok := res["url"].(string); ok && u != "" && isCanonicalResourceType(rt) && !absoluteURL(u) {
+		r.push("url", "url", -1, "")
+		if len(r.resources) > 1 {
+			r.errorf("invalid", "canonical-url-relative", "Canonical URLs in contained resources must be absolute URLs if present (%s)", u)
+		} else {
+			r.errorf("invalid", "canonical-url-relative", "Canonical URLs must be absolute URLs if they are not fragment references (%s)", u)
+		}
+		r.pop()
+	}
+	switch rt {
+	case "ValueSet":
+		compose, _ := res["compose"].(map[string]any)
+		for _, part := range []string{"include", "exclude"} {
+			for i, inc := range slist(compose, part) {
+				im, _ := inc.(map[string]any)
+				sys, _ := im["system"].(string)
+				if sys == "" || absoluteURL(sys) {
+					continue
+				}
+				r.push("compose", "compose", -1, "")
+				r.push(part, part, i, "")
+				r.errorf("invalid", "valueset-system-relative", "URI values in ValueSet.compose.%s.system must be absolute. To reference a contained code system, use the full CodeSystem URL and reference it using the http://hl7.org/fhir/StructureDefinition/valueset-system extension (%s)", part, sys)
+				r.pop()
+				r.pop()
+			}
+		}
+	case "CodeSystem":
+		if sup, _ := res["supplements"].(string); sup != "" {
+			if content, _ := res["content"].(string); content != "supplement" {
+				r.push("content", "content", -1, "")
+				r.errorf("invalid", "codesystem-supplement-content", "CodeSystem Supplements SHALL have a content value of 'supplement'")
+				r.pop()
+			}
+		}
+	}
+}
+
+var canonicalTypes = setOf("ActivityDefinition", "CapabilityStatement", "ChargeItemDefinition", "CodeSystem", "CompartmentDefinition",
+	"ConceptMap", "EffectEvidenceSynthesis", "EventDefinition", "Evidence", "EvidenceVariable", "ExampleScenario", "GraphDefinition",
+	"ImplementationGuide", "Library", "Measure", "MessageDefinition", "NamingSystem", "OperationDefinition", "PlanDefinition",
+	"Questionnaire", "ResearchDefinition", "ResearchElementDefinition", "RiskEvidenceSynthesis", "SearchParameter",
+	"StructureDefinition", "StructureMap", "TerminologyCapabilities", "TestScript", "ValueSet")
+
+func isCanonicalResourceType(rt string) bool { return canonicalTypes[rt] }
+
+// narrativeLinks checks that internal hyperlinks (href="#x") of the
+// narrative point at an anchor of the resource's narratives or a contained
+// resource.
+func (r *run) narrativeLinks(res map[string]any) {
+	text, _ := res["text"].(map[string]any)
+	div, _ := text["div"].(string)
+	if !strings.Contains(div, `href="#`) {
+		return
+	}
+	anchors := map[string]bool{}
+	root := res
+	if len(r.resources) > 0 {
+		root = r.resources[0]
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if id, ok := x["id"].(string); ok {
+				anchors[id] = true
+			}
+			if d, ok := x["div"].(string); ok {
+				collectAnchors(d, anchors)
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
+	rest := div
+	for {
+		i := strings.Index(rest, `href="#`)
+		if i < 0 {
+			return
+		}
+		rest = rest[i+len(`href="#`):]
+		end := strings.IndexByte(rest, '"')
+		if end < 0 {
+			return
+		}
+		target := rest[:end]
+		if target != "" && !anchors[target] {
+			r.push("text", "text", -1, "")
+			r.push("div", "div", -1, "")
+			r.errorf("invalid", "xhtml-link-unresolved", "Hyperlink '#%s' in the narrative does not resolve", target)
+			r.pop()
+			r.pop()
+		}
+	}
+}
+
+func collectAnchors(div string, anchors map[string]bool) {
+	for _, attr := range []string{` id="`, ` name="`} {
+		rest := div
+		for {
+			i := strings.Index(rest, attr)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(attr):]
+			end := strings.IndexByte(rest, '"')
+			if end < 0 {
+				break
+			}
+			anchors[rest[:end]] = true
+		}
+	}
+}
