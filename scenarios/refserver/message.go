@@ -219,19 +219,40 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 	if s.faults.on(FaultWrongErrorCode) {
 		badCode = "BAD_REQUEST"
 	}
-	reject := func(status int, code, nhs, text string) {
-		writeOutcome(w, s, status, code, text, nhs)
-	}
 	if !s.faults.on(FaultAcceptMissingHeaders) {
 		if problem := checkBaRSHeaders(r.Header); problem != "" {
-			reject(http.StatusBadRequest, "invalid", badCode, problem)
+			writeOutcome(w, s, http.StatusBadRequest, "invalid", problem, badCode)
 			return
 		}
 	}
 	requestID := r.Header.Get("X-Request-Id")
-	if requestID != "" && !s.faults.on(FaultNoReplayConflict) && s.seen(requestID) {
-		reject(http.StatusConflict, "duplicate", "REC_CONFLICT", "X-Request-Id "+quote(requestID)+" has already been processed")
+	claimed := requestID != "" && !s.faults.on(FaultNoReplayConflict)
+	if claimed && !s.claim(requestID) {
+		writeOutcome(w, s, http.StatusConflict, "duplicate", "X-Request-Id "+quote(requestID)+" has already been processed", "REC_CONFLICT")
 		return
+	}
+	msg, sr, err := s.acceptBaRS(r, in, body, badCode)
+	if err != nil {
+		if claimed {
+			s.release(requestID)
+		}
+		writeError(w, s, err)
+		return
+	}
+	writeJSON(w, s, http.StatusOK, map[string]any{"resourceType": "OperationOutcome", "issue": []any{map[string]any{
+		"severity": "information", "code": "informational",
+		"diagnostics": "message " + msg.id + " accepted; the response follows asynchronously",
+	}}})
+	if !s.faults.on(FaultNoAsyncResponse) {
+		s.pushBaRSResponse(r, msg, sr)
+	}
+}
+
+// acceptBaRS checks, validates and stores a BaRS servicerequest-request,
+// returning the message and its ServiceRequest.
+func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, badCode string) (*message, map[string]any, error) {
+	bad := func(text string) error {
+		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: text, nhs: badCode}
 	}
 	msg, err := parseMessage(in)
 	if err == nil {
@@ -242,13 +263,12 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 		if errors.As(err, &re) {
 			re.nhs = badCode
 		}
-		writeError(w, s, err)
-		return
+		return nil, nil, err
 	}
 	event := coding(msg.header["eventCoding"])
 	if event["code"] != "servicerequest-request" {
-		reject(http.StatusUnprocessableEntity, "not-supported", "REC_UNPROCESSABLE_ENTITY", "BaRS event "+quote(str(event["code"]))+" is not supported; this receiver takes servicerequest-request")
-		return
+		return nil, nil, &requestError{status: http.StatusUnprocessableEntity, code: "not-supported", nhs: "REC_UNPROCESSABLE_ENTITY",
+			msg: "BaRS event " + quote(str(event["code"])) + " is not supported; this receiver takes servicerequest-request"}
 	}
 	reason := ""
 	for _, c := range codings(msg.header["reason"]) {
@@ -257,39 +277,25 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 		}
 	}
 	if reason != "new" && reason != "update" && reason != "delete" {
-		reject(http.StatusBadRequest, "invalid", badCode, "MessageHeader.reason must be coded new, update or delete from "+BaRSMessageReasons)
-		return
+		return nil, nil, bad("MessageHeader.reason must be coded new, update or delete from " + BaRSMessageReasons)
 	}
 	if problem := msg.checkCounts(reason); problem != "" {
-		reject(http.StatusBadRequest, "invalid", badCode, problem)
-		return
+		return nil, nil, bad(problem)
 	}
 	sr := msg.resolve(firstOf(msg.header["focus"]))
 	if sr == nil || sr["resourceType"] != "ServiceRequest" {
-		reject(http.StatusBadRequest, "invalid", badCode, "MessageHeader.focus does not resolve to the message's ServiceRequest")
-		return
+		return nil, nil, bad("MessageHeader.focus does not resolve to the message's ServiceRequest")
 	}
 	if err := s.checkMessageResource(r, msg.bundle, body, "REC_UNPROCESSABLE_ENTITY"); err != nil {
-		writeError(w, s, err)
-		return
+		return nil, nil, err
 	}
 	if s.faults.on(FaultIgnoreCancellation) && reason != "new" {
 		msg = msg.without("ServiceRequest")
 	}
 	if err := s.storeMessage(msg); err != nil {
-		writeError(w, s, err)
-		return
+		return nil, nil, err
 	}
-	if requestID != "" {
-		s.remember(requestID)
-	}
-	writeJSON(w, s, http.StatusOK, map[string]any{"resourceType": "OperationOutcome", "issue": []any{map[string]any{
-		"severity": "information", "code": "informational",
-		"diagnostics": "message " + msg.id + " accepted; the response follows asynchronously",
-	}}})
-	if !s.faults.on(FaultNoAsyncResponse) {
-		s.pushBaRSResponse(r, msg, sr)
-	}
+	return msg, sr, nil
 }
 
 // checkBaRSHeaders returns what is wrong with the BaRS headers, or "".
@@ -588,17 +594,12 @@ func (s *Server) push(bundle map[string]any, headers http.Header) {
 	}()
 }
 
-func (s *Server) seen(id string) bool {
-	s.idsMu.Lock()
-	defer s.idsMu.Unlock()
-	return s.seenIDs[id]
-}
-
-func (s *Server) remember(id string) {
+// claim records a request id; it reports false when the id was already claimed.
+func (s *Server) claim(id string) bool {
 	s.idsMu.Lock()
 	defer s.idsMu.Unlock()
 	if s.seenIDs[id] {
-		return
+		return false
 	}
 	if len(s.seenOrder) >= maxRememberedIDs {
 		delete(s.seenIDs, s.seenOrder[0])
@@ -606,6 +607,20 @@ func (s *Server) remember(id string) {
 	}
 	s.seenIDs[id] = true
 	s.seenOrder = append(s.seenOrder, id)
+	return true
+}
+
+// release forgets a request id whose message was rejected, so that it may be sent again.
+func (s *Server) release(id string) {
+	s.idsMu.Lock()
+	defer s.idsMu.Unlock()
+	delete(s.seenIDs, id)
+	for i := len(s.seenOrder) - 1; i >= 0; i-- {
+		if s.seenOrder[i] == id {
+			s.seenOrder = append(s.seenOrder[:i:i], s.seenOrder[i+1:]...)
+			break
+		}
+	}
 }
 
 func str(v any) string {

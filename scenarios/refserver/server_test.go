@@ -578,3 +578,27 @@ func TestConcurrentWrites(t *testing.T) {
 	assert.Equal(t, 1, created, "the upsert is atomic")
 	assert.Equal(t, jsonInt(1), e.do("GET", "/fhir/Encounter", nil, nil).body["total"])
 }
+
+func TestBaRSReplayAfterRejectionAndConcurrentReplays(t *testing.T) {
+	e := newEnv(t)
+	h := barsHeaders()
+	broken := referral(newUUID(), newUUID(), "new", "active")
+	broken["entry"] = broken["entry"].([]any)[:3]
+	assert.Equal(t, 400, e.do("POST", "/fhir/$process-message", broken, h).status)
+	assert.Equal(t, 200, e.do("POST", "/fhir/$process-message", referral(newUUID(), newUUID(), "new", "active"), h).status,
+		"a rejected message's X-Request-Id may be sent again")
+
+	h = barsHeaders()
+	const n = 20
+	statuses := make(chan int, n)
+	for range n {
+		go func() {
+			statuses <- e.do("POST", "/fhir/$process-message", referral(newUUID(), newUUID(), "new", "active"), h).status
+		}()
+	}
+	counts := map[int]int{}
+	for range n {
+		counts[<-statuses]++
+	}
+	assert.Equal(t, map[int]int{200: 1, 409: n - 1}, counts)
+}
