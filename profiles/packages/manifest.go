@@ -118,18 +118,23 @@ type rawIndex struct {
 
 // ParseIndex parses .index.json content; every filename must be a plain file
 // name inside the package folder. Non-string values of identity fields are
-// read as empty.
+// read as empty; a filename listed again is ignored.
 func ParseIndex(data []byte) (Index, error) {
 	var raw rawIndex
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return Index{}, fmt.Errorf("malformed .index.json: %w", err)
 	}
-	idx := Index{IndexVersion: raw.IndexVersion, Files: make([]IndexEntry, len(raw.Files))}
-	for i, f := range raw.Files {
-		idx.Files[i] = IndexEntry{
+	idx := Index{IndexVersion: raw.IndexVersion, Files: make([]IndexEntry, 0, len(raw.Files))}
+	seen := make(map[looseString]bool, len(raw.Files))
+	for _, f := range raw.Files {
+		if seen[f.Filename] {
+			continue
+		}
+		seen[f.Filename] = true
+		idx.Files = append(idx.Files, IndexEntry{
 			Filename: string(f.Filename), ResourceType: string(f.ResourceType), ID: string(f.ID), URL: string(f.URL),
 			Version: string(f.Version), Name: string(f.Name), Kind: string(f.Kind), Type: string(f.Type), Derivation: string(f.Derivation),
-		}
+		})
 	}
 	if len(idx.Files) > MaxEntries {
 		return Index{}, fmt.Errorf(".index.json lists %d files, over the limit of %d", len(idx.Files), MaxEntries)

@@ -275,6 +275,7 @@ func readTarball(r io.Reader, source string) (*Package, error) {
 	var files []tarFile
 	var total int64
 	entries := 0
+	seen := map[string]bool{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -294,6 +295,10 @@ func readTarball(r io.Reader, source string) (*Package, error) {
 		if h.Typeflag == tar.TypeDir {
 			continue
 		}
+		if seen[name] {
+			return nil, &UnsafeEntryError{Entry: h.Name, Reason: "duplicate entry"}
+		}
+		seen[name] = true
 		if h.Size > MaxFileSize {
 			return nil, &FileError{Path: h.Name, Err: &TooLargeError{Size: h.Size, Limit: MaxFileSize}}
 		}

@@ -134,6 +134,7 @@ func TestOpenBadInput(t *testing.T) {
 		{name: "character device entry", tarball: []tarEntry{manifest, {name: "package/null", typeflag: tar.TypeChar}}, wantAs: new(*UnsafeEntryError), wantMsg: []string{"package/null", "device"}},
 		{name: "block device entry", tarball: []tarEntry{manifest, {name: "package/sda", typeflag: tar.TypeBlock}}, wantAs: new(*UnsafeEntryError), wantMsg: []string{"package/sda", "device"}},
 		{name: "fifo entry", tarball: []tarEntry{manifest, {name: "package/pipe", typeflag: tar.TypeFifo}}, wantAs: new(*UnsafeEntryError), wantMsg: []string{"package/pipe", "named pipe"}},
+		{name: "duplicate entry", tarball: []tarEntry{manifest, patient, patient}, wantAs: new(*UnsafeEntryError), wantMsg: []string{"package/Patient-a.json", "duplicate entry"}},
 		{name: "tarball without package.json", tarball: []tarEntry{patient}, wantErrIs: ErrNoManifest, wantMsg: []string{"no package.json"}},
 		{name: "malformed package.json", tarball: []tarEntry{{name: "package/package.json", body: `{"name": "x",`}, patient}, wantMsg: []string{"package/package.json", "malformed package.json"}},
 		{name: "package.json without version", tarball: []tarEntry{{name: "package/package.json", body: `{"name": "x"}`}, patient}, wantMsg: []string{"package/package.json", "no version"}},
