@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/profiles/packages"
@@ -83,6 +84,7 @@ func BenchmarkStartUKCorePatient(b *testing.B) {
 	cache, uk := installedCache(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0, cpuOK := processCPU()
 	var defs int
 	for range b.N {
 		set, err := packages.Load(context.Background(), packages.LoadOptions{Cache: cache, IGs: []string{uk}, NoTerminology: true})
@@ -98,6 +100,10 @@ func BenchmarkStartUKCorePatient(b *testing.B) {
 			b.Fatalf("only %d definitions in the closure", len(sds))
 		}
 		defs = len(sds)
+	}
+	b.StopTimer()
+	if cpu1, ok := processCPU(); ok && cpuOK {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	}
 	b.ReportMetric(float64(defs), "definitions/op")
 }
