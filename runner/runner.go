@@ -82,18 +82,21 @@ var ErrNoScenarios = errors.New("no scenario selected")
 
 var tagTerm = regexp.MustCompile(`^~?@?[^\s,&~@]+$`)
 
-func checkTags(expr string) error {
-	if strings.TrimSpace(expr) == "" {
-		return nil
+// normalizeTags trims a tag expression and checks every term is a tag, so
+// that godog's filter (which panics on empty terms) only sees valid input.
+func normalizeTags(expr string) (string, error) {
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		return "", nil
 	}
 	for _, and := range strings.Split(expr, "&&") {
 		for _, term := range strings.Split(and, ",") {
 			if !tagTerm.MatchString(strings.TrimSpace(term)) {
-				return fmt.Errorf("tag expression %q: %q is not a tag (write @a && ~@b for and/not, @a,@b for or)", expr, strings.TrimSpace(term))
+				return "", fmt.Errorf("tag expression %q: %q is not a tag (write @a && ~@b for and/not, @a,@b for or)", expr, strings.TrimSpace(term))
 			}
 		}
 	}
-	return nil
+	return expr, nil
 }
 
 var runCounter atomic.Int64
@@ -108,9 +111,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	if len(cfg.Paths) == 0 {
 		cfg.Paths = []string{"."}
 	}
-	if err := checkTags(cfg.Tags); err != nil {
+	tags, err := normalizeTags(cfg.Tags)
+	if err != nil {
 		return nil, &ConfigError{Err: err}
 	}
+	cfg.Tags = tags
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 1
 	}
