@@ -192,7 +192,7 @@ var probes = []probe{
 		}
 		b := &result{body: msgs[0].body}
 		return expect(b.str("entry", "0", "resource", "eventCoding", "code") == "306689006" &&
-			b.str("entry", "0", "resource", "focus", "0", "reference") == "Encounter/"+a.str("id"), "pushed %s", msgs[0].body)
+			b.str("entry", "0", "resource", "focus", "0", "reference") == "http://fhir.test/fhir/Encounter/"+a.str("id"), "pushed %s", msgs[0].body)
 	}},
 	{"delete", func(e *testEnv) error {
 		c, err := createPatient(e, "9449305552")

@@ -516,22 +516,23 @@ func (s *Server) afterWrite(w written) {
 		return
 	}
 	enc := w.v.res
+	base := s.publicBase()
 	headerID := newUUID()
 	header := map[string]any{
 		"resourceType": "MessageHeader",
 		"id":           headerID,
 		"eventCoding":  map[string]any{"system": snomedCT, "code": "306689006", "display": "Discharge to home"},
-		"source":       map[string]any{"name": "conform reference server", "software": "conform", "endpoint": "urn:conform:reference-server"},
-		"focus":        []any{map[string]any{"reference": "Encounter/" + w.v.id}},
+		"source":       map[string]any{"name": "conform reference server", "software": "conform", "endpoint": base},
+		"focus":        []any{map[string]any{"reference": base + "/Encounter/" + w.v.id}},
 	}
 	destination := map[string]any{"endpoint": s.opts.PushURL}
 	entries := []any{
 		map[string]any{"fullUrl": "urn:uuid:" + headerID, "resource": header},
-		map[string]any{"fullUrl": "Encounter/" + w.v.id, "resource": json.RawMessage(w.v.body)},
+		map[string]any{"fullUrl": base + "/Encounter/" + w.v.id, "resource": json.RawMessage(w.v.body)},
 	}
 	if _, pid := splitReference(referenceOf(enc["subject"])); pid != "" {
 		if p := s.store.get("Patient", pid); p != nil && !p.deleted {
-			entries = append(entries, map[string]any{"fullUrl": "Patient/" + p.id, "resource": json.RawMessage(p.body)})
+			entries = append(entries, map[string]any{"fullUrl": base + "/Patient/" + p.id, "resource": json.RawMessage(p.body)})
 			if gp, ok := firstOf(p.res["generalPractitioner"]).(map[string]any); ok {
 				destination["receiver"] = gp
 			}

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nhsconform/conform/conformance"
@@ -52,6 +53,9 @@ type Options struct {
 	PushURL string
 	// PushClient sends pushed messages; nil means a client with DefaultPushTimeout.
 	PushClient *http.Client
+	// BaseURL is the FHIR base named in pushed messages; empty means the URL
+	// Start listens on, else the base of the first request.
+	BaseURL string
 	// Log receives one line per failed push; nil discards them.
 	Log io.Writer
 	// MaxBodyBytes bounds a request body; 0 means DefaultMaxBodyBytes.
@@ -69,13 +73,13 @@ type Server struct {
 	store    *store
 	started  time.Time
 
-	idsMu      sync.Mutex
-	seenIDs    map[string]bool
-	seenOrder  []string
-	pushes     sync.WaitGroup
-	pushSlots  chan struct{}
-	logMu      sync.Mutex
-	pushFailed int
+	idsMu     sync.Mutex
+	seenIDs   map[string]bool
+	seenOrder []string
+	pushes    sync.WaitGroup
+	pushSlots chan struct{}
+	logMu     sync.Mutex
+	base      atomic.Pointer[string]
 }
 
 // New returns a Server; it fails on an unknown fault name.
@@ -96,6 +100,7 @@ func New(opts Options) (*Server, error) {
 		opts.PushClient = &http.Client{Timeout: DefaultPushTimeout}
 	}
 	opts.PushURL = strings.TrimRight(opts.PushURL, "/")
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	profiles := opts.Profiles
 	if profiles == nil {
 		profiles = DefaultProfiles()
@@ -151,6 +156,8 @@ func (s *Server) Start(ctx context.Context, addr string) (string, <-chan error, 
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	base := "http://" + ln.Addr().String() + BasePath
+	s.base.CompareAndSwap(nil, &base)
 	done := make(chan error, 1)
 	go func() {
 		err := hs.Serve(ln)
@@ -166,7 +173,7 @@ func (s *Server) Start(ctx context.Context, addr string) (string, <-chan error, 
 		defer cancel()
 		hs.Shutdown(shutdown)
 	}()
-	return "http://" + ln.Addr().String() + BasePath, done, nil
+	return base, done, nil
 }
 
 // ServeHTTP answers one FHIR request.
@@ -177,6 +184,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	s.echoHeaders(w, r)
+	if s.base.Load() == nil {
+		b := baseURL(r)
+		s.base.CompareAndSwap(nil, &b)
+	}
 	if !acceptable(r) {
 		writeOutcome(w, s, http.StatusNotAcceptable, "not-supported", "this server only produces application/fhir+json", "")
 		return
@@ -299,6 +310,17 @@ func (s *Server) echoHeaders(w http.ResponseWriter, r *http.Request) {
 	if v := r.Header.Get("X-Correlation-Id"); v != "" && safeHeader(v) && !s.faults.on(FaultDropCorrelationID) {
 		w.Header().Set("X-Correlation-Id", v)
 	}
+}
+
+// publicBase is the FHIR base this server names itself by in pushed messages.
+func (s *Server) publicBase() string {
+	if s.opts.BaseURL != "" {
+		return s.opts.BaseURL
+	}
+	if b := s.base.Load(); b != nil {
+		return *b
+	}
+	return "http://localhost" + BasePath
 }
 
 func (s *Server) now() time.Time { return s.opts.Clock().UTC().Truncate(time.Millisecond) }
