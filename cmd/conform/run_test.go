@@ -1,13 +1,18 @@
 package main
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -142,9 +147,19 @@ func TestRunPassWithValidationAndJSONRecord(t *testing.T) {
 func TestNoSecretInAnyOutput(t *testing.T) {
 	srv := runnertest.New(cliAccessToken)
 	defer srv.Close()
+	var assertions []string
+	var mu sync.Mutex
 	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pass, _ := r.BasicAuth()
 		w.Header().Set("Content-Type", "application/json")
+		r.ParseForm()
+		if a := r.Form.Get("client_assertion"); a != "" {
+			mu.Lock()
+			assertions = append(assertions, a)
+			mu.Unlock()
+			w.Write([]byte(`{"access_token":"` + cliAccessToken + `","expires_in":599}`))
+			return
+		}
 		if pass != cliClientSecret {
 			w.WriteHeader(http.StatusUnauthorized)
 			w.Write([]byte(`{"error":"invalid_client","error_description":"wrong secret ` + pass + `"}`))
@@ -156,6 +171,11 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
 	require.NoError(t, os.WriteFile(secretFile, []byte(cliClientSecret), 0o600))
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	keyFile := filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
 	jsonFile := filepath.Join(dir, "record.json")
 	env := map[string]string{"CS": cliClientSecret, "WRONG": "cs-WRONG-SECRET-0000", "TOKEN": cliToken}
 	runs := [][]string{
@@ -164,6 +184,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		{"--token-url", tokenSrv.URL, "--client-id", "app", "--client-secret-env", "WRONG"},
 		{"--bearer-token-env", "TOKEN"},
 		{"--header", "Authorization: Bearer " + cliAccessToken},
+		{"--token-url", tokenSrv.URL, "--client-id", "app", "--jwt-key", keyFile, "--jwt-kid", "test-1"},
 	}
 	secrets := []string{cliToken, cliClientSecret, cliAccessToken, "cs-WRONG-SECRET-0000"}
 	for i, extra := range runs {
@@ -173,11 +194,16 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		record, _ := os.ReadFile(jsonFile)
 		all := stdout + stderr + string(record)
 		assert.NotEqual(t, conformance.ExitUsage, code, "run %d: %s", i, stderr)
-		for _, s := range secrets {
+		mu.Lock()
+		leaks := append(append([]string{}, secrets...), assertions...)
+		mu.Unlock()
+		leaks = append(leaks, strings.Split(strings.TrimSpace(string(keyPEM)), "\n")[1])
+		for _, s := range leaks {
 			assert.NotContains(t, all, s, "run %d leaks a secret", i)
 		}
 		os.Remove(jsonFile)
 	}
+	assert.NotEmpty(t, assertions, "the JWT run obtained its token with a signed assertion")
 }
 
 func TestStepsCommand(t *testing.T) {

@@ -149,8 +149,8 @@ func (w *World) Values() map[string]string {
 
 // Register binds every step of the catalogue to this World.
 func (w *World) Register(sc *godog.ScenarioContext) {
-	for _, d := range catalogue {
-		sc.Step(d.Pattern, d.bind(w))
+	for i, d := range catalogue {
+		sc.Step(compiledPatterns[i], d.bind(w))
 	}
 }
 
@@ -328,6 +328,15 @@ func (w *World) evaluate(ctx context.Context, expr string) ([]any, error) {
 	}
 	return out, nil
 }
+
+// compiledPatterns holds the catalogue's patterns, compiled once per process.
+var compiledPatterns = func() []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(catalogue))
+	for i, d := range catalogue {
+		out[i] = regexp.MustCompile(d.Pattern)
+	}
+	return out
+}()
 
 var headerNameRe = regexp.MustCompile(`^[!#$%&'*+\-.^_|~0-9A-Za-z]+$`)
 
