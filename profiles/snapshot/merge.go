@@ -136,30 +136,27 @@ func mergeExtensions(dst, src []any) []any {
 // assignIDs gives each snapshot element the id FHIR derives from its path and
 // the slice names of it and its ancestors: Observation.component:systolic.code.
 func assignIDs(list []element) {
-	slices := map[string]string{}
+	type frame struct{ path, id string }
+	var stack []frame
 	for _, e := range list {
 		p := path(e)
-		for k := range slices {
-			if strings.HasPrefix(k, p+".") {
-				delete(slices, k)
-			}
+		for len(stack) > 0 && !isDescendant(p, stack[len(stack)-1].path) {
+			stack = stack[:len(stack)-1]
 		}
-		slices[p] = sliceName(e)
-		segs := strings.Split(p, ".")
-		var b strings.Builder
-		prefix := ""
-		for i, s := range segs {
-			if i > 0 {
-				b.WriteByte('.')
-				prefix += "."
-			}
-			prefix += s
-			b.WriteString(s)
-			if sn := slices[prefix]; sn != "" {
-				b.WriteByte(':')
-				b.WriteString(sn)
-			}
+		id := p
+		if len(stack) > 0 {
+			top := stack[len(stack)-1]
+			id = top.id + p[len(top.path):]
 		}
-		e["id"] = b.String()
+		if sn := sliceName(e); sn != "" {
+			id += ":" + sn
+		}
+		e["id"] = id
+		stack = append(stack, frame{path: p, id: id})
 	}
+}
+
+// isDescendant reports whether path p lies below path anc.
+func isDescendant(p, anc string) bool {
+	return len(p) > len(anc) && p[len(anc)] == '.' && strings.HasPrefix(p, anc)
 }
