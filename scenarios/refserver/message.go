@@ -80,7 +80,7 @@ func (s *Server) handleProcessMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s, err)
 		return
 	}
-	writeJSON(w, s, http.StatusOK, s.responseMessage(msg, baseURL(r), "", nil))
+	writeJSON(w, s, http.StatusOK, s.responseMessage(msg, s.publicBase(), false))
 }
 
 // isBaRS reports whether the first entry is a MessageHeader with a BaRS event.
@@ -231,7 +231,7 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 		writeOutcome(w, s, http.StatusConflict, "duplicate", "X-Request-Id "+quote(requestID)+" has already been processed", "REC_CONFLICT")
 		return
 	}
-	msg, sr, err := s.acceptBaRS(r, in, body, badCode)
+	msg, err := s.acceptBaRS(r, in, body, badCode)
 	if err != nil {
 		if claimed {
 			s.release(requestID)
@@ -244,13 +244,12 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 		"diagnostics": "message " + msg.id + " accepted; the response follows asynchronously",
 	}}})
 	if !s.faults.on(FaultNoAsyncResponse) {
-		s.pushBaRSResponse(r, msg, sr)
+		s.pushBaRSResponse(r, msg)
 	}
 }
 
-// acceptBaRS checks, validates and stores a BaRS servicerequest-request,
-// returning the message and its ServiceRequest.
-func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, badCode string) (*message, map[string]any, error) {
+// acceptBaRS checks, validates and stores a BaRS servicerequest-request.
+func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, badCode string) (*message, error) {
 	bad := func(text string) error {
 		return &requestError{status: http.StatusBadRequest, code: "invalid", msg: text, nhs: badCode}
 	}
@@ -263,11 +262,11 @@ func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, bad
 		if errors.As(err, &re) {
 			re.nhs = badCode
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	event := coding(msg.header["eventCoding"])
 	if event["code"] != "servicerequest-request" {
-		return nil, nil, &requestError{status: http.StatusUnprocessableEntity, code: "not-supported", nhs: "REC_UNPROCESSABLE_ENTITY",
+		return nil, &requestError{status: http.StatusUnprocessableEntity, code: "not-supported", nhs: "REC_UNPROCESSABLE_ENTITY",
 			msg: "BaRS event " + quote(str(event["code"])) + " is not supported; this receiver takes servicerequest-request"}
 	}
 	reason := ""
@@ -277,25 +276,25 @@ func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, bad
 		}
 	}
 	if reason != "new" && reason != "update" && reason != "delete" {
-		return nil, nil, bad("MessageHeader.reason must be coded new, update or delete from " + BaRSMessageReasons)
+		return nil, bad("MessageHeader.reason must be coded new, update or delete from " + BaRSMessageReasons)
 	}
 	if problem := msg.checkCounts(reason); problem != "" {
-		return nil, nil, bad(problem)
+		return nil, bad(problem)
 	}
 	sr := msg.resolve(firstOf(msg.header["focus"]))
 	if sr == nil || sr["resourceType"] != "ServiceRequest" {
-		return nil, nil, bad("MessageHeader.focus does not resolve to the message's ServiceRequest")
+		return nil, bad("MessageHeader.focus does not resolve to the message's ServiceRequest")
 	}
 	if err := s.checkMessageResource(r, msg.bundle, body, "REC_UNPROCESSABLE_ENTITY"); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if s.faults.on(FaultIgnoreCancellation) && reason != "new" {
 		msg = msg.without("ServiceRequest")
 	}
 	if err := s.storeMessage(msg); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return msg, sr, nil
+	return msg, nil
 }
 
 // checkBaRSHeaders returns what is wrong with the BaRS headers, or "".
@@ -391,12 +390,13 @@ func (s *Server) checkMessageResource(r *http.Request, bundle map[string]any, bo
 }
 
 // storeMessage stores each entry except the MessageHeader under its id (or
-// the uuid of its urn fullUrl), as a new version when it already exists.
+// the uuid of its urn fullUrl), as a new version when it already exists, with
+// references to other entries' fullUrls rewritten to Type/id.
 func (s *Server) storeMessage(msg *message) error {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	var undo []undoStep
-	var outs []written
+	ids := make([]string, len(msg.entries))
+	targets := map[string]string{}
 	for i, res := range msg.entries {
 		typ := str(res["resourceType"])
 		if typ == "MessageHeader" || !resourceTypes[typ] || typ == "Parameters" || typ == "OperationOutcome" {
@@ -407,11 +407,22 @@ func (s *Server) storeMessage(msg *message) error {
 			id = strings.TrimPrefix(msg.urls[i], "urn:uuid:")
 		}
 		if !validID(id) {
-			s.store.rollback(undo)
 			return badRequest("message %s entry has no usable id", typ)
 		}
+		ids[i] = id
+		if msg.urls[i] != "" {
+			targets[msg.urls[i]] = typ + "/" + id
+		}
+	}
+	var undo []undoStep
+	var outs []written
+	for i, res := range msg.entries {
+		if ids[i] == "" {
+			continue
+		}
+		typ, id := str(res["resourceType"]), ids[i]
 		prev := s.store.get(typ, id)
-		v, err := s.store.put(typ, id, res, http.MethodPut, s.now(), false, &undo)
+		v, err := s.store.put(typ, id, rewriteReferences(res, targets).(map[string]any), http.MethodPut, s.now(), false, &undo)
 		if err != nil {
 			s.store.rollback(undo)
 			return err
@@ -425,8 +436,10 @@ func (s *Server) storeMessage(msg *message) error {
 }
 
 // responseMessage builds the response to msg: a message Bundle whose
-// MessageHeader answers msg (response.identifier = msg's Bundle.id).
-func (s *Server) responseMessage(msg *message, base, event string, extra []map[string]any) map[string]any {
+// MessageHeader answers msg (response.identifier = msg's Bundle.id). A BaRS
+// response carries the request's resources under their fullUrls, with the
+// request's focus, and swaps sender and receiver.
+func (s *Server) responseMessage(msg *message, base string, bars bool) map[string]any {
 	headerID := newUUID()
 	in := msg.header
 	header := map[string]any{
@@ -436,27 +449,32 @@ func (s *Server) responseMessage(msg *message, base, event string, extra []map[s
 		"source":       map[string]any{"name": "conform reference server", "software": "conform", "endpoint": base},
 		"response":     map[string]any{"identifier": msg.id, "code": "ok"},
 	}
-	if event != "" {
-		header["eventCoding"] = map[string]any{"system": BaRSMessageEvents, "code": event}
+	destination := map[string]any{"endpoint": base}
+	if src, ok := in["source"].(map[string]any); ok && src["endpoint"] != nil {
+		destination["endpoint"] = src["endpoint"]
+	}
+	header["destination"] = []any{destination}
+	entries := []any{map[string]any{"fullUrl": "urn:uuid:" + headerID, "resource": header}}
+	if bars {
+		header["eventCoding"] = map[string]any{"system": BaRSMessageEvents, "code": "servicerequest-response"}
 		header["definition"] = BaRSResponseDef
 		if reason := in["reason"]; reason != nil {
 			header["reason"] = reason
 		}
-	}
-	if src, ok := in["source"].(map[string]any); ok && src["endpoint"] != nil {
-		header["destination"] = []any{map[string]any{"endpoint": src["endpoint"]}}
-	}
-	entries := []any{map[string]any{"fullUrl": "urn:uuid:" + headerID, "resource": header}}
-	var focus []any
-	for _, res := range extra {
-		fullURL := base + "/" + str(res["resourceType"]) + "/" + str(res["id"])
-		entries = append(entries, map[string]any{"fullUrl": fullURL, "resource": res})
-		if len(focus) == 0 {
-			focus = append(focus, map[string]any{"reference": fullURL})
+		if focus := in["focus"]; focus != nil {
+			header["focus"] = focus
 		}
-	}
-	if focus != nil {
-		header["focus"] = focus
+		if sender := in["sender"]; sender != nil {
+			destination["receiver"] = sender
+		}
+		if receiver, ok := walkJSON(in, "destination", 0, "receiver").(map[string]any); ok {
+			header["sender"] = receiver
+		}
+		for i, res := range msg.entries {
+			if res["resourceType"] != "MessageHeader" {
+				entries = append(entries, map[string]any{"fullUrl": msg.urls[i], "resource": res})
+			}
+		}
 	}
 	return map[string]any{
 		"resourceType": "Bundle",
@@ -469,18 +487,11 @@ func (s *Server) responseMessage(msg *message, base, event string, extra []map[s
 }
 
 // pushBaRSResponse sends the asynchronous servicerequest-response for msg.
-func (s *Server) pushBaRSResponse(r *http.Request, msg *message, sr map[string]any) {
+func (s *Server) pushBaRSResponse(r *http.Request, msg *message) {
 	if s.opts.PushURL == "" {
 		return
 	}
-	s.store.mu.RLock()
-	stored := s.store.get("ServiceRequest", str(sr["id"]))
-	s.store.mu.RUnlock()
-	var focus []map[string]any
-	if stored != nil && !stored.deleted {
-		focus = append(focus, stored.res)
-	}
-	out := s.responseMessage(msg, baseURL(r), "servicerequest-response", focus)
+	out := s.responseMessage(msg, s.publicBase(), true)
 	if s.faults.on(FaultWrongResponseIdentifier) {
 		out["entry"].([]any)[0].(map[string]any)["resource"].(map[string]any)["response"] = map[string]any{"identifier": newUUID(), "code": "ok"}
 	}

@@ -364,7 +364,8 @@ func TestBaRSReferral(t *testing.T) {
 	e := newEnv(t)
 	bundleID, sr := newUUID(), newUUID()
 	h := barsHeaders()
-	r := e.do("POST", "/fhir/$process-message", referral(bundleID, sr, "new", "active"), h)
+	sent := referral(bundleID, sr, "new", "active")
+	r := e.do("POST", "/fhir/$process-message", sent, h)
 	require.Equal(t, 200, r.status, string(r.raw))
 	assert.Equal(t, h["X-Request-Id"], r.header.Get("X-Request-Id"))
 	assert.Equal(t, h["X-Correlation-Id"], r.header.Get("X-Correlation-Id"))
@@ -372,6 +373,9 @@ func TestBaRSReferral(t *testing.T) {
 	stored := e.do("GET", "/fhir/ServiceRequest/"+sr, nil, nil)
 	require.Equal(t, 200, stored.status)
 	assert.Equal(t, "active", stored.str("status"))
+	subject := stored.str("subject", "reference")
+	assert.Regexp(t, `^Patient/[0-9a-f-]{36}$`, subject, "references between entries point at the stored resources")
+	assert.Equal(t, 200, e.do("GET", "/fhir/"+subject, nil, nil).status)
 	assert.Equal(t, jsonInt(0), e.do("GET", "/fhir/MessageHeader", nil, nil).body["total"], "the MessageHeader is not stored")
 
 	msgs := e.pushed()
@@ -391,6 +395,8 @@ func TestBaRSReferral(t *testing.T) {
 	assert.Equal(t, "https://fhir.nhs.uk/Id/dos-service-id|1111111111", resp.str("entry", "0", "resource", "destination", "0", "endpoint"))
 	assert.Equal(t, sr, resp.str("entry", "1", "resource", "id"))
 	assert.Equal(t, resp.str("entry", "1", "fullUrl"), resp.str("entry", "0", "resource", "focus", "0", "reference"))
+	assert.Len(t, resp.body["entry"], 11, "the response carries the referral's resources")
+	assert.Equal(t, walk(sent, "entry", "0", "resource", "sender"), walk(resp.body, "entry", "0", "resource", "destination", "0", "receiver"))
 
 	again := e.do("POST", "/fhir/$process-message", referral(newUUID(), newUUID(), "new", "active"), h)
 	assert.Equal(t, 409, again.status)
