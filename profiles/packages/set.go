@@ -87,7 +87,9 @@ func duplicateWarning(r *Resource, prev []*Resource) Warning {
 // Resolve finds a resource by canonical: "url" gives the latest version,
 // "url|version" that version (or, when none matches exactly, the latest whose
 // version starts with version followed by a dot, as FHIR allows for partial
-// versions). Among equal versions the first package added wins.
+// versions). Among equal versions the first package added wins. A canonical
+// that hl7.fhir.r4.core and another package both define resolves, without a
+// version, to the other package's resource.
 func (s *Set) Resolve(canonical string) (*Resource, bool) {
 	url, version, hasVersion := strings.Cut(canonical, "|")
 	s.mu.RLock()
@@ -130,15 +132,29 @@ func (s *Set) ResolveJSON(canonical string) (map[string]any, bool) {
 	return m, true
 }
 
+// latest picks the resource a version-less canonical means: one from a
+// package other than hl7.fhir.r4.core if any (core stamps its own version,
+// 4.0.1, on everything it carries, so packages that republish its canonicals,
+// such as hl7.terminology.r4, hold the newer content under lower versions),
+// then the highest version, then the first added.
 func latest(rs []*Resource) *Resource {
 	best := rs[0]
 	for _, r := range rs[1:] {
+		rc, bc := fromCore(r), fromCore(best)
+		if rc != bc {
+			if bc {
+				best = r
+			}
+			continue
+		}
 		if CompareVersions(r.Version, best.Version) > 0 {
 			best = r
 		}
 	}
 	return best
 }
+
+func fromCore(r *Resource) bool { return r.Package != nil && r.Package.Name == CoreName }
 
 // ByType returns the resources of a resource type, in the order their
 // packages were added.

@@ -72,6 +72,23 @@ func TestSetResolve(t *testing.T) {
 	assert.Equal(t, "b1", m["id"])
 }
 
+func TestSetResolvePrefersRepublishedCoreCanonicals(t *testing.T) {
+	const url = "http://terminology.hl7.org/CodeSystem/v2-0203"
+	core := testPackage(CoreName, CoreVersion, &Resource{ResourceType: "CodeSystem", ID: "core", URL: url, Version: "4.0.1"})
+	tho := testPackage(TerminologyName, "7.0.1",
+		&Resource{ResourceType: "CodeSystem", ID: "tho3", URL: url, Version: "3.0.0"},
+		&Resource{ResourceType: "CodeSystem", ID: "tho2", URL: url, Version: "2.9"},
+	)
+	for _, s := range []*Set{NewSet(core, tho), NewSet(tho, core)} {
+		r, ok := s.Resolve(url)
+		require.True(t, ok)
+		assert.Equal(t, "tho3", r.ID)
+		r, ok = s.Resolve(url + "|4.0.1")
+		require.True(t, ok)
+		assert.Equal(t, "core", r.ID)
+	}
+}
+
 func TestSetWarnings(t *testing.T) {
 	const url = "http://example.org/vs"
 	a := testPackage("a", "1.0.0", &Resource{ResourceType: "ValueSet", ID: "x", URL: url, Version: "1"})
