@@ -294,3 +294,23 @@ func sharedCoreSource(t testing.TB) string {
 func sharedUKCoreSource(t testing.TB) string {
 	return conformancetest.Shared(t, "fhir/sources/uk-core")
 }
+
+func TestCacheKeptXMLConvertedOnLoad(t *testing.T) {
+	c := Cache{Dir: t.TempDir()}
+	uk, err := Open(conformancetest.Shared(t, "fhir/sources/uk-core-2.0.2"))
+	require.NoError(t, err)
+	res, err := c.Install(uk, InstallOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, res.Resources, res.KeptXML, "no core installed: every resource kept as XML")
+
+	s, err := Load(context.Background(), LoadOptions{Cache: c, IGs: []string{sharedCoreSource(t), "fhir.r4.ukcore.stu2#2.0.2"}})
+	require.NoError(t, err)
+	r, ok := s.Resolve("https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient")
+	require.True(t, ok)
+	assert.Equal(t, FormatXML, r.Format)
+	assert.Equal(t, "StructureDefinition-UKCore-Patient.xml", r.File)
+	assert.Equal(t, "constraint", r.Derivation)
+	m, err := r.JSON()
+	require.NoError(t, err)
+	assert.Equal(t, "UKCore-Patient", m["id"])
+}
