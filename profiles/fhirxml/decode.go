@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/model"
@@ -47,6 +48,33 @@ type reader struct {
 	s      *scanner
 	noNS   bool
 	issues []conformance.Issue
+	path   []string
+}
+
+// where returns the element path of the element being read, with child
+// appended when not empty.
+func (r *reader) where(child string) string {
+	p := strings.Join(r.path, ".")
+	if child != "" {
+		if p != "" {
+			p += "."
+		}
+		p += child
+	}
+	return p
+}
+
+var underscored sync.Map
+
+// underscore returns "_" + name, the JSON property of a primitive's id and
+// extensions; names come from the type model, so the cache stays bounded.
+func underscore(name string) string {
+	if v, ok := underscored.Load(name); ok {
+		return v.(string)
+	}
+	v := "_" + name
+	underscored.Store(name, v)
+	return v
 }
 
 func (r *reader) document() (map[string]any, error) {
@@ -66,7 +94,7 @@ func (r *reader) document() (map[string]any, error) {
 				return nil, r.errorf("", "element <%s> after the resource", r.s.local)
 			}
 			var err error
-			if res, err = r.readResource(""); err != nil {
+			if res, err = r.readResource(); err != nil {
 				return nil, err
 			}
 		case tokText:
@@ -77,13 +105,16 @@ func (r *reader) document() (map[string]any, error) {
 	}
 }
 
-func (r *reader) errorf(path, format string, args ...any) *Error {
+// errorf returns an error at the current position, located at the element
+// being read (or its child, when child is not empty).
+func (r *reader) errorf(child, format string, args ...any) *Error {
 	line, col := r.s.position(r.s.pos)
-	return &Error{Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Line: line, Column: col, Path: r.where(child), Msg: fmt.Sprintf(format, args...)}
 }
 
-func (r *reader) issue(id, path, format string, args ...any) {
+func (r *reader) issue(id, format string, args ...any) {
 	line, col := r.s.position(r.s.pos)
+	path := r.where("")
 	r.issues = append(r.issues, conformance.Issue{
 		Severity:   conformance.SeverityError,
 		Code:       "invalid",
@@ -97,9 +128,9 @@ func (r *reader) issue(id, path, format string, args ...any) {
 
 // text handles character data inside a FHIR element: whitespace is
 // formatting, anything else is recorded and ignored.
-func (r *reader) text(path string) {
+func (r *reader) text() {
 	if !isSpace(r.s.text) {
-		r.issue("XML_TEXT_NOT_ALLOWED", path, "text %q is not allowed in a FHIR element", truncate(strings.TrimSpace(textValue(r.s.text)), 40))
+		r.issue("XML_TEXT_NOT_ALLOWED", "text %q is not allowed in a FHIR element", truncate(strings.TrimSpace(textValue(r.s.text)), 40))
 	}
 }
 
@@ -169,30 +200,32 @@ func pseudoAttr(decl, name string) string {
 	return rest[:j]
 }
 
-// readResource reads the resource whose start tag is the current token.
-func (r *reader) readResource(path string) (map[string]any, error) {
+// readResource reads the resource whose start tag is the current token; a
+// nested resource is located at the element that holds it.
+func (r *reader) readResource() (map[string]any, error) {
 	name := r.s.local
+	root := len(r.path) == 0
+	if root {
+		r.path = append(r.path, name)
+	}
 	if !r.inNamespace() {
-		if path != "" || r.s.space != "" {
-			return nil, r.errorf(path, "element <%s> is not in the FHIR namespace %s", name, Namespace)
+		if !root || r.s.space != "" {
+			return nil, r.errorf("", "element <%s> is not in the FHIR namespace %s", name, Namespace)
 		}
-		r.issue("XML_NO_NAMESPACE", name, "resource <%s> has no namespace: FHIR resources are in %s", name, Namespace)
 		r.noNS = true
+		r.issue("XML_NO_NAMESPACE", "resource <%s> has no namespace: FHIR resources are in %s", name, Namespace)
 	}
 	typ, ok := r.resourceType(name)
 	if !ok {
-		return nil, r.errorf(path, "unknown resource type %q", name)
-	}
-	if path == "" {
-		path = name
+		return nil, r.errorf("", "unknown resource type %q", name)
 	}
 	for _, a := range r.s.attrs {
 		if !ignorable(a) {
-			return nil, r.errorf(path, "unexpected attribute %q on a resource", a.local)
+			return nil, r.errorf("", "unexpected attribute %q on a resource", a.local)
 		}
 	}
 	obj := map[string]any{"resourceType": name}
-	if err := r.readObject(obj, typ.Root(), typ.Name, path); err != nil {
+	if err := r.readObject(obj, typ.Root(), typ.Name); err != nil {
 		return nil, err
 	}
 	return obj, nil
@@ -211,136 +244,154 @@ func (r *reader) resourceType(name string) (*model.Type, bool) {
 
 // readObject reads the children of a complex element or resource up to its
 // end tag into obj.
-func (r *reader) readObject(obj map[string]any, el *model.Element, code, path string) error {
-	var arrays []string
+func (r *reader) readObject(obj map[string]any, el *model.Element, code string) error {
+	var st objectState
 	for {
 		if err := r.s.next(); err != nil {
 			return err
 		}
 		switch r.s.kind {
 		case tokStart:
-			added, err := r.readChild(obj, el, code, path)
-			if err != nil {
+			if err := r.readChild(obj, el, code, &st); err != nil {
 				return err
 			}
-			if added != "" {
-				arrays = append(arrays, added)
-			}
 		case tokEnd:
-			for _, name := range arrays {
-				compact(obj, name)
-			}
+			st.finish(obj)
 			return nil
 		case tokText:
-			r.text(path)
+			r.text()
 		case tokEOF:
-			return r.errorf(path, "unexpected end of input")
+			return r.errorf("", "unexpected end of input")
 		}
 	}
 }
 
-// compact drops the all-null value or extension array of a repeating primitive.
-func compact(obj map[string]any, name string) {
-	if vals, ok := obj[name].([]any); ok && allNil(vals) {
-		delete(obj, name)
+// objectState is what readObject keeps while reading one object's children:
+// the single-valued names seen and the repeating primitives being gathered.
+type objectState struct {
+	seen       []string
+	primitives []primitiveArray
+}
+
+type primitiveArray struct {
+	name       string
+	vals, exts []any
+	hasVal     bool
+	hasExt     bool
+}
+
+func (st *objectState) repeated(name string) bool {
+	for _, n := range st.seen {
+		if n == name {
+			return true
+		}
 	}
-	if exts, ok := obj["_"+name].([]any); ok && allNil(exts) {
-		delete(obj, "_"+name)
+	st.seen = append(st.seen, name)
+	return false
+}
+
+func (st *objectState) add(name string, val any, ext map[string]any) {
+	var pa *primitiveArray
+	for i := range st.primitives {
+		if st.primitives[i].name == name {
+			pa = &st.primitives[i]
+			break
+		}
+	}
+	if pa == nil {
+		st.primitives = append(st.primitives, primitiveArray{name: name})
+		pa = &st.primitives[len(st.primitives)-1]
+	}
+	pa.vals = append(pa.vals, val)
+	if ext != nil {
+		pa.exts = append(pa.exts, ext)
+		pa.hasExt = true
+	} else {
+		pa.exts = append(pa.exts, nil)
+	}
+	if val != nil {
+		pa.hasVal = true
 	}
 }
 
-func allNil(a []any) bool {
-	for _, v := range a {
-		if v != nil {
-			return false
+// finish stores the repeating primitives: the value array unless every value
+// is null, the underscore array when any item has an id or extensions.
+func (st *objectState) finish(obj map[string]any) {
+	for _, pa := range st.primitives {
+		if pa.hasVal {
+			obj[pa.name] = pa.vals
+		}
+		if pa.hasExt {
+			obj[underscore(pa.name)] = pa.exts
 		}
 	}
-	return true
 }
 
 // readChild reads the child element whose start tag is the current token
-// into obj. It returns the child's name when the child is a repeating
-// primitive seen for the first time, whose arrays need compacting.
-func (r *reader) readChild(obj map[string]any, el *model.Element, code, path string) (string, error) {
+// into obj.
+func (r *reader) readChild(obj map[string]any, el *model.Element, code string, st *objectState) error {
 	name := r.s.local
-	childPath := path + "." + name
 	ce, ccode, ok := r.m.Child(el, code, name)
 	if !ok || ce.XMLAttr {
-		return "", r.errorf(path, "unknown element <%s>", name)
+		return r.errorf("", "unknown element <%s>", name)
+	}
+	if !ce.Array && st.repeated(name) {
+		return r.errorf(name, "element repeats")
 	}
 	if ccode == "xhtml" {
 		if ce.Array {
-			return "", r.errorf(childPath, "repeating xhtml is not supported")
+			return r.errorf(name, "repeating xhtml is not supported")
 		}
-		if _, dup := obj[name]; dup {
-			return "", r.errorf(childPath, "element repeats")
-		}
-		div, err := r.readXHTML(childPath)
+		div, err := r.readXHTML(name)
 		if err != nil {
-			return "", err
+			return err
 		}
 		obj[name] = div
-		return "", nil
+		return nil
 	}
 	if !r.inNamespace() {
-		return "", r.errorf(childPath, "element is not in the FHIR namespace %s", Namespace)
+		return r.errorf(name, "element is not in the FHIR namespace %s", Namespace)
 	}
+	r.path = append(r.path, name)
+	defer func() { r.path = r.path[:len(r.path)-1] }()
 	typ, ok := r.m.Type(ccode)
 	if ok && typ.Kind == model.KindPrimitive {
-		val, ext, err := r.readPrimitive(typ, childPath)
+		val, ext, err := r.readPrimitive(typ)
 		if err != nil {
-			return "", err
+			return err
 		}
 		if ce.Array {
-			vals, _ := obj[name].([]any)
-			exts, _ := obj["_"+name].([]any)
-			var x any
-			if ext != nil {
-				x = ext
-			}
-			obj[name] = append(vals, val)
-			obj["_"+name] = append(exts, x)
-			if len(vals) == 0 {
-				return name, nil
-			}
-			return "", nil
-		}
-		_, dupV := obj[name]
-		_, dupE := obj["_"+name]
-		if dupV || dupE {
-			return "", r.errorf(childPath, "element repeats")
+			st.add(name, val, ext)
+			return nil
 		}
 		if val != nil {
 			obj[name] = val
 		}
 		if ext != nil {
-			obj["_"+name] = ext
+			obj[underscore(name)] = ext
 		}
-		return "", nil
+		return nil
 	}
 	var val map[string]any
 	var err error
 	if ok && typ.Kind == model.KindResource {
-		val, err = r.readWrapped(childPath)
+		val, err = r.readWrapped()
 	} else {
-		val, err = r.readComplex(ce, ccode, childPath)
+		val, err = r.readComplex(ce, ccode)
 	}
 	if err != nil {
-		return "", err
+		return err
 	}
 	if ce.Array {
 		vals, _ := obj[name].([]any)
 		obj[name] = append(vals, val)
-		return "", nil
-	}
-	if _, dup := obj[name]; dup {
-		return "", r.errorf(childPath, "element repeats")
+		return nil
 	}
 	obj[name] = val
-	return "", nil
+	return nil
 }
 
-func (r *reader) readComplex(el *model.Element, code, path string) (map[string]any, error) {
+func (r *reader) readComplex(el *model.Element, code string) (map[string]any, error) {
 	obj := map[string]any{}
 	for _, a := range r.s.attrs {
 		if ignorable(a) {
@@ -348,11 +399,11 @@ func (r *reader) readComplex(el *model.Element, code, path string) (map[string]a
 		}
 		ce, _, ok := r.m.Child(el, code, a.local)
 		if !ok || !ce.XMLAttr {
-			return nil, r.errorf(path, "unexpected attribute %q", a.local)
+			return nil, r.errorf("", "unexpected attribute %q", a.local)
 		}
 		obj[a.local] = a.value
 	}
-	if err := r.readObject(obj, el, code, path); err != nil {
+	if err := r.readObject(obj, el, code); err != nil {
 		return nil, err
 	}
 	return obj, nil
@@ -360,10 +411,10 @@ func (r *reader) readComplex(el *model.Element, code, path string) (map[string]a
 
 // readWrapped reads an element holding one resource, such as contained or
 // Bundle.entry.resource.
-func (r *reader) readWrapped(path string) (map[string]any, error) {
+func (r *reader) readWrapped() (map[string]any, error) {
 	for _, a := range r.s.attrs {
 		if !ignorable(a) {
-			return nil, r.errorf(path, "unexpected attribute %q", a.local)
+			return nil, r.errorf("", "unexpected attribute %q", a.local)
 		}
 	}
 	var res map[string]any
@@ -374,28 +425,28 @@ func (r *reader) readWrapped(path string) (map[string]any, error) {
 		switch r.s.kind {
 		case tokStart:
 			if res != nil {
-				return nil, r.errorf(path, "more than one resource")
+				return nil, r.errorf("", "more than one resource")
 			}
 			var err error
-			if res, err = r.readResource(path); err != nil {
+			if res, err = r.readResource(); err != nil {
 				return nil, err
 			}
 		case tokEnd:
 			if res == nil {
-				return nil, r.errorf(path, "no resource inside")
+				return nil, r.errorf("", "no resource inside")
 			}
 			return res, nil
 		case tokText:
-			r.text(path)
+			r.text()
 		case tokEOF:
-			return nil, r.errorf(path, "unexpected end of input")
+			return nil, r.errorf("", "unexpected end of input")
 		}
 	}
 }
 
 // readPrimitive reads a primitive element: its value attribute, its id and
 // its extensions. The extension part is nil when it has neither.
-func (r *reader) readPrimitive(typ *model.Type, path string) (any, map[string]any, error) {
+func (r *reader) readPrimitive(typ *model.Type) (any, map[string]any, error) {
 	var val any
 	var ext map[string]any
 	for _, a := range r.s.attrs {
@@ -406,16 +457,17 @@ func (r *reader) readPrimitive(typ *model.Type, path string) (any, map[string]an
 		case "value":
 			v, err := primitiveValue(typ, a.value)
 			if err != nil {
-				return nil, nil, r.errorf(path, "%v", err)
+				return nil, nil, r.errorf("", "%v", err)
 			}
 			val = v
 		case "id":
 			ext = map[string]any{"id": a.value}
 		default:
-			return nil, nil, r.errorf(path, "unexpected attribute %q", a.local)
+			return nil, nil, r.errorf("", "unexpected attribute %q", a.local)
 		}
 	}
 	root := typ.Root()
+	var st objectState
 	for {
 		if err := r.s.next(); err != nil {
 			return nil, nil, err
@@ -423,23 +475,23 @@ func (r *reader) readPrimitive(typ *model.Type, path string) (any, map[string]an
 		switch r.s.kind {
 		case tokStart:
 			if r.s.local != "extension" || !r.inNamespace() {
-				return nil, nil, r.errorf(path, "unexpected element <%s> in a primitive", r.s.local)
+				return nil, nil, r.errorf("", "unexpected element <%s> in a primitive", r.s.local)
 			}
 			if ext == nil {
 				ext = map[string]any{}
 			}
-			if _, err := r.readChild(ext, root, typ.Name, path); err != nil {
+			if err := r.readChild(ext, root, typ.Name, &st); err != nil {
 				return nil, nil, err
 			}
 		case tokEnd:
 			if val == nil && ext == nil {
-				return nil, nil, r.errorf(path, "element has no value and no extension")
+				return nil, nil, r.errorf("", "element has no value and no extension")
 			}
 			return val, ext, nil
 		case tokText:
-			r.text(path)
+			r.text()
 		case tokEOF:
-			return nil, nil, r.errorf(path, "unexpected end of input")
+			return nil, nil, r.errorf("", "unexpected end of input")
 		}
 	}
 }
@@ -465,7 +517,7 @@ func primitiveValue(typ *model.Type, s string) (any, error) {
 
 // readXHTML returns the narrative div, whose start tag is the current token,
 // exactly as written in the input.
-func (r *reader) readXHTML(path string) (string, error) {
+func (r *reader) readXHTML(name string) (string, error) {
 	begin := r.s.start
 	depth := len(r.s.open)
 	mark := r.s.open[depth-1].bindings
@@ -479,11 +531,11 @@ func (r *reader) readXHTML(path string) (string, error) {
 			return "", err
 		}
 		if r.s.kind == tokEOF {
-			return "", r.errorf(path, "unexpected end of input")
+			return "", r.errorf(name, "unexpected end of input")
 		}
 	}
 	if r.s.outerPrefix != "" {
-		return "", r.errorf(path, "the div uses a namespace prefix declared outside it")
+		return "", r.errorf(name, "the div uses a namespace prefix declared outside it")
 	}
 	return string(r.s.data[begin:r.s.pos]), nil
 }

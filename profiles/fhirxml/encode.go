@@ -27,7 +27,7 @@ func NewEncoder(m *model.Model) *Encoder { return &Encoder{m: m, Indent: "  "} }
 func (e *Encoder) Encode(res map[string]any) ([]byte, error) {
 	w := &writer{m: e.m, indent: e.Indent}
 	w.buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>`)
-	if err := w.resource(res, "", 0, true); err != nil {
+	if err := w.resource(res, nil, 0, true); err != nil {
 		return nil, err
 	}
 	w.newline(0)
@@ -50,24 +50,47 @@ func (w *writer) newline(depth int) {
 	}
 }
 
-func errorf(path, format string, args ...any) *Error {
-	return &Error{Path: path, Msg: fmt.Sprintf(format, args...)}
+// loc is an element path built only when an error needs it.
+type loc struct {
+	parent *loc
+	name   string
+	index  int
 }
 
-func (w *writer) resource(res map[string]any, path string, depth int, root bool) error {
+func child(parent *loc, name string) *loc { return &loc{parent: parent, name: name, index: -1} }
+
+func (l *loc) String() string {
+	if l == nil {
+		return ""
+	}
+	s := l.name
+	if l.index >= 0 {
+		s += "[" + strconv.Itoa(l.index) + "]"
+	}
+	if p := l.parent.String(); p != "" {
+		return p + "." + s
+	}
+	return s
+}
+
+func errorf(at *loc, format string, args ...any) *Error {
+	return &Error{Path: at.String(), Msg: fmt.Sprintf(format, args...)}
+}
+
+func (w *writer) resource(res map[string]any, at *loc, depth int, root bool) error {
 	rt, _ := res["resourceType"].(string)
 	if rt == "" {
-		return errorf(path, "resource has no resourceType")
+		return errorf(at, "resource has no resourceType")
 	}
-	if path == "" {
-		path = rt
+	if at == nil {
+		at = child(nil, rt)
 	}
 	if depth > MaxDepth {
-		return errorf(path, "nested deeper than %d", MaxDepth)
+		return errorf(at, "nested deeper than %d", MaxDepth)
 	}
 	typ, ok := w.m.Type(rt)
 	if !isIdentifier(rt) || !ok || typ.Kind != model.KindResource || typ.Abstract {
-		return errorf(path, "unknown resource type %q", rt)
+		return errorf(at, "unknown resource type %q", rt)
 	}
 	w.newline(depth)
 	w.buf.WriteByte('<')
@@ -75,12 +98,12 @@ func (w *writer) resource(res map[string]any, path string, depth int, root bool)
 	if root {
 		w.buf.WriteString(` xmlns="` + Namespace + `"`)
 	}
-	return w.body(res, typ.Root(), typ.Name, rt, path, depth, true)
+	return w.body(res, typ.Root(), typ.Name, rt, at, depth, true)
 }
 
 // body writes the attributes and children of a complex value or resource and
 // closes its element.
-func (w *writer) body(obj map[string]any, el *model.Element, code, name, path string, depth int, resource bool) error {
+func (w *writer) body(obj map[string]any, el *model.Element, code, name string, at *loc, depth int, resource bool) error {
 	used := 0
 	if resource {
 		used = 1
@@ -96,9 +119,9 @@ func (w *writer) body(obj map[string]any, el *model.Element, code, name, path st
 		}
 		s, ok := v.(string)
 		if !ok {
-			return errorf(path+"."+c.Name, "must be a string")
+			return errorf(child(at, c.Name), "must be a string")
 		}
-		if err := w.attr(c.Name, s, path+"."+c.Name); err != nil {
+		if err := w.attr(c.Name, s, child(at, c.Name)); err != nil {
 			return err
 		}
 		used++
@@ -124,7 +147,7 @@ func (w *writer) body(obj map[string]any, el *model.Element, code, name, path st
 				w.buf.WriteByte('>')
 				open = false
 			}
-			if err := w.element(c, ch, v, x, path+"."+ch.Name, depth+1); err != nil {
+			if err := w.element(c, ch, v, x, child(at, ch.Name), depth+1); err != nil {
 				return err
 			}
 		}
@@ -132,10 +155,10 @@ func (w *writer) body(obj map[string]any, el *model.Element, code, name, path st
 	if used != len(obj) {
 		for k := range obj {
 			if !w.known(children, k) && !(resource && k == "resourceType") {
-				return errorf(path, "unknown property %q", k)
+				return errorf(at, "unknown property %q", k)
 			}
 		}
-		return errorf(path, "unexpected properties")
+		return errorf(at, "unexpected properties")
 	}
 	if open {
 		w.buf.WriteString("/>")
@@ -164,24 +187,24 @@ func (w *writer) known(children []*model.Element, key string) bool {
 
 // element writes the value v (and the primitive extension part x) of one
 // JSON property; arrays become repeated elements.
-func (w *writer) element(el *model.Element, ch model.Choice, v, x any, path string, depth int) error {
+func (w *writer) element(el *model.Element, ch model.Choice, v, x any, at *loc, depth int) error {
 	if !el.Array {
-		return w.single(el, ch, v, x, path, depth)
+		return w.single(el, ch, v, x, at, depth)
 	}
 	vals, ok := v.([]any)
 	if v != nil && !ok {
-		return errorf(path, "must be an array")
+		return errorf(at, "must be an array")
 	}
 	exts, ok := x.([]any)
 	if x != nil && !ok {
-		return errorf(path, "_%s must be an array", ch.Name)
+		return errorf(at, "_%s must be an array", ch.Name)
 	}
 	if vals != nil && exts != nil && len(vals) != len(exts) {
-		return errorf(path, "%s and _%s differ in length", ch.Name, ch.Name)
+		return errorf(at, "%s and _%s differ in length", ch.Name, ch.Name)
 	}
 	n := max(len(vals), len(exts))
 	if n == 0 {
-		return errorf(path, "empty array")
+		return errorf(at, "empty array")
 	}
 	for i := range n {
 		var vi, xi any
@@ -191,24 +214,24 @@ func (w *writer) element(el *model.Element, ch model.Choice, v, x any, path stri
 		if exts != nil {
 			xi = exts[i]
 		}
-		if err := w.single(el, ch, vi, xi, fmt.Sprintf("%s[%d]", path, i), depth); err != nil {
+		if err := w.single(el, ch, vi, xi, &loc{parent: at.parent, name: at.name, index: i}, depth); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (w *writer) single(el *model.Element, ch model.Choice, v, x any, path string, depth int) error {
+func (w *writer) single(el *model.Element, ch model.Choice, v, x any, at *loc, depth int) error {
 	if depth > MaxDepth {
-		return errorf(path, "nested deeper than %d", MaxDepth)
+		return errorf(at, "nested deeper than %d", MaxDepth)
 	}
 	if ch.Type == "xhtml" {
 		s, ok := v.(string)
 		if !ok || x != nil {
-			return errorf(path, "must be an xhtml string")
+			return errorf(at, "must be an xhtml string")
 		}
 		if err := checkXHTML(s); err != nil {
-			return errorf(path, "invalid xhtml: %v", err)
+			return errorf(at, "invalid xhtml: %v", err)
 		}
 		w.newline(depth)
 		w.buf.WriteString(s)
@@ -216,24 +239,24 @@ func (w *writer) single(el *model.Element, ch model.Choice, v, x any, path strin
 	}
 	typ, ok := w.m.Type(ch.Type)
 	if !ok {
-		return errorf(path, "no definition for type %q", ch.Type)
+		return errorf(at, "no definition for type %q", ch.Type)
 	}
 	if typ.Kind == model.KindPrimitive {
-		return w.primitive(typ, ch.Name, v, x, path, depth)
+		return w.primitive(typ, ch.Name, v, x, at, depth)
 	}
 	if x != nil {
-		return errorf(path, "unexpected property _%s", ch.Name)
+		return errorf(at, "unexpected property _%s", ch.Name)
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return errorf(path, "must be an object")
+		return errorf(at, "must be an object")
 	}
 	w.newline(depth)
 	w.buf.WriteByte('<')
 	w.buf.WriteString(ch.Name)
 	if typ.Kind == model.KindResource {
 		w.buf.WriteByte('>')
-		if err := w.resource(obj, path, depth+1, false); err != nil {
+		if err := w.resource(obj, at, depth+1, false); err != nil {
 			return err
 		}
 		w.newline(depth)
@@ -243,20 +266,20 @@ func (w *writer) single(el *model.Element, ch model.Choice, v, x any, path strin
 		return nil
 	}
 	if len(el.Children()) > 0 {
-		return w.body(obj, el, ch.Type, ch.Name, path, depth, false)
+		return w.body(obj, el, ch.Type, ch.Name, at, depth, false)
 	}
-	return w.body(obj, typ.Root(), typ.Name, ch.Name, path, depth, false)
+	return w.body(obj, typ.Root(), typ.Name, ch.Name, at, depth, false)
 }
 
-func (w *writer) primitive(typ *model.Type, name string, v, x any, path string, depth int) error {
+func (w *writer) primitive(typ *model.Type, name string, v, x any, at *loc, depth int) error {
 	if v == nil && x == nil {
-		return errorf(path, "null value without extension")
+		return errorf(at, "null value without extension")
 	}
 	var ext map[string]any
 	if x != nil {
 		var ok bool
 		if ext, ok = x.(map[string]any); !ok {
-			return errorf(path, "_%s must be an object", name)
+			return errorf(at, "_%s must be an object", name)
 		}
 	}
 	w.newline(depth)
@@ -266,9 +289,9 @@ func (w *writer) primitive(typ *model.Type, name string, v, x any, path string, 
 	if id, ok := ext["id"]; ok {
 		s, ok := id.(string)
 		if !ok {
-			return errorf(path+".id", "must be a string")
+			return errorf(child(at, "id"), "must be a string")
 		}
-		if err := w.attr("id", s, path+".id"); err != nil {
+		if err := w.attr("id", s, child(at, "id")); err != nil {
 			return err
 		}
 		used++
@@ -276,9 +299,9 @@ func (w *writer) primitive(typ *model.Type, name string, v, x any, path string, 
 	if v != nil {
 		s, err := primitiveText(typ, v)
 		if err != nil {
-			return errorf(path, "%v", err)
+			return errorf(at, "%v", err)
 		}
-		if err := w.attr("value", s, path); err != nil {
+		if err := w.attr("value", s, at); err != nil {
 			return err
 		}
 	}
@@ -289,7 +312,7 @@ func (w *writer) primitive(typ *model.Type, name string, v, x any, path string, 
 	if used != len(ext) {
 		for k := range ext {
 			if k != "id" && k != "extension" {
-				return errorf(path, "unexpected property %q in _%s", k, name)
+				return errorf(at, "unexpected property %q in _%s", k, name)
 			}
 		}
 	}
@@ -300,9 +323,9 @@ func (w *writer) primitive(typ *model.Type, name string, v, x any, path string, 
 	w.buf.WriteByte('>')
 	extEl, _, _ := typ.Root().Child("extension")
 	if extEl == nil {
-		return errorf(path, "type %s has no extension element", typ.Name)
+		return errorf(at, "type %s has no extension element", typ.Name)
 	}
-	if err := w.element(extEl, model.Choice{Name: "extension", Type: "Extension"}, exts, nil, path+".extension", depth+1); err != nil {
+	if err := w.element(extEl, model.Choice{Name: "extension", Type: "Extension"}, exts, nil, child(at, "extension"), depth+1); err != nil {
 		return err
 	}
 	w.newline(depth)
@@ -338,7 +361,7 @@ func primitiveText(typ *model.Type, v any) (string, error) {
 }
 
 // attr writes name="value", escaping what an XML attribute cannot hold as is.
-func (w *writer) attr(name, value, path string) error {
+func (w *writer) attr(name, value string, at *loc) error {
 	w.buf.WriteByte(' ')
 	w.buf.WriteString(name)
 	w.buf.WriteString(`="`)
@@ -362,11 +385,11 @@ func (w *writer) attr(name, value, path string) error {
 		case c == '\t':
 			esc = "&#x9;"
 		case c < 0x20:
-			return errorf(path, "control character U+%04X cannot be written in XML", c)
+			return errorf(at, "control character U+%04X cannot be written in XML", c)
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRuneInString(value[i:])
 			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
-				return errorf(path, "character U+%04X cannot be written in XML", r)
+				return errorf(at, "character U+%04X cannot be written in XML", r)
 			}
 			i += size
 			continue
