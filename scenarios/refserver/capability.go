@@ -84,6 +84,13 @@ func (s *Server) capabilityStatement(base string) map[string]any {
 			"interaction": []any{
 				map[string]any{"code": "transaction"},
 				map[string]any{"code": "batch"},
+				map[string]any{"code": "search-system"},
+				map[string]any{"code": "history-system"},
+			},
+			"searchParam": []any{
+				map[string]any{"name": "_id", "type": "token"},
+				map[string]any{"name": "_lastUpdated", "type": "date"},
+				map[string]any{"name": "_type", "type": "token"},
 			},
 			"operation": []any{map[string]any{
 				"name": "process-message", "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",

@@ -208,17 +208,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) route(w http.ResponseWriter, r *http.Request, seg []string) {
 	switch {
 	case len(seg) == 0:
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, s, r, "POST")
-			return
+		switch r.Method {
+		case http.MethodPost:
+			s.handleBundle(w, r)
+		case http.MethodGet, http.MethodHead:
+			s.handleSearch(w, r, "")
+		default:
+			methodNotAllowed(w, s, r, "GET, POST")
 		}
-		s.handleBundle(w, r)
 	case len(seg) == 1 && seg[0] == "metadata":
 		if r.Method != http.MethodGet {
 			methodNotAllowed(w, s, r, "GET")
 			return
 		}
 		s.handleMetadata(w, r)
+	case len(seg) == 1 && seg[0] == "_history":
+		if r.Method != http.MethodGet {
+			methodNotAllowed(w, s, r, "GET")
+			return
+		}
+		s.handleHistory(w, r, "", "")
 	case len(seg) == 1 && seg[0] == "$process-message":
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, s, r, "POST")

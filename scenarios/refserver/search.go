@@ -51,7 +51,10 @@ type searchParam struct {
 }
 
 type searchQuery struct {
+	// typ is the searched type; empty for a search across types.
 	typ string
+	// types restricts a search across types (_type); empty means every type.
+	types []string
 	// interactive marks a search interaction, as opposed to the condition of
 	// a conditional interaction.
 	interactive bool
@@ -80,6 +83,17 @@ func parseSearch(typ string, q url.Values) (*searchQuery, error) {
 				}
 				sq.count = min(n, maxCount)
 				continue
+			case "_type":
+				if typ != "" {
+					return nil, badRequest("_type is only supported in a search across types, at the base")
+				}
+				for _, t := range splitValues(raw) {
+					if !resourceTypes[t] {
+						return nil, badRequest("_type names an unknown resource type %s", quote(t))
+					}
+					sq.types = append(sq.types, t)
+				}
+				continue
 			case "_offset":
 				n, err := strconv.Atoi(raw)
 				if err != nil || n < 0 {
@@ -90,6 +104,9 @@ func parseSearch(typ string, q url.Values) (*searchQuery, error) {
 			}
 			if name != "_id" && name != "_lastUpdated" {
 				if _, ok := searchParams[typ][name]; !ok {
+					if typ == "" {
+						return nil, badRequest("search parameter %s is not supported across types (only _id, _lastUpdated and _type)", quote(name))
+					}
 					return nil, badRequest("search parameter %s is not supported for %s", quote(name), typ)
 				}
 			}
@@ -166,10 +183,23 @@ var errInvalidDate = badRequest("want a FHIR date or dateTime")
 
 // search returns the live versions of a type matching q. Callers hold s.store.mu.
 func (s *Server) search(q *searchQuery) []*version {
+	types := []string{q.typ}
+	if q.typ == "" {
+		types = q.types
+		if len(types) == 0 {
+			types = make([]string, 0, len(s.store.order))
+			for t := range s.store.order {
+				types = append(types, t)
+			}
+			sort.Strings(types)
+		}
+	}
 	var out []*version
-	for _, v := range s.store.live(q.typ) {
-		if s.matchAll(v, q) {
-			out = append(out, v)
+	for _, t := range types {
+		for _, v := range s.store.live(t) {
+			if s.matchAll(v, q) {
+				out = append(out, v)
+			}
 		}
 	}
 	return out
@@ -315,6 +345,9 @@ func (q *searchQuery) canonicalQuery(offset int) string {
 		}
 		vals.Add(p.name, v)
 	}
+	if len(q.types) > 0 {
+		vals.Set("_type", strings.Join(q.types, ","))
+	}
 	vals.Set("_count", strconv.Itoa(q.count))
 	if offset > 0 {
 		vals.Set("_offset", strconv.Itoa(offset))
@@ -345,7 +378,11 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, typ string
 }
 
 func (s *Server) searchset(base string, q *searchQuery, matches []*version) map[string]any {
-	self := base + "/" + q.typ + "?" + q.canonicalQuery(q.offset)
+	path := base + "/" + q.typ
+	if q.typ == "" {
+		path = base
+	}
+	self := path + "?" + q.canonicalQuery(q.offset)
 	links := []any{map[string]any{"relation": "self", "url": self}}
 	page := matches
 	if q.offset < len(page) {
@@ -355,7 +392,7 @@ func (s *Server) searchset(base string, q *searchQuery, matches []*version) map[
 	}
 	if len(page) > q.count {
 		page = page[:q.count]
-		links = append(links, map[string]any{"relation": "next", "url": base + "/" + q.typ + "?" + q.canonicalQuery(q.offset+q.count)})
+		links = append(links, map[string]any{"relation": "next", "url": path + "?" + q.canonicalQuery(q.offset+q.count)})
 	}
 	entries := make([]any, 0, len(page))
 	for _, v := range page {

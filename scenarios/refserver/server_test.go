@@ -608,3 +608,22 @@ func TestBaRSReplayAfterRejectionAndConcurrentReplays(t *testing.T) {
 	}
 	assert.Equal(t, map[int]int{200: 1, 409: n - 1}, counts)
 }
+
+func TestSearchAndHistoryAcrossTypes(t *testing.T) {
+	e := newEnv(t)
+	pid := e.do("POST", "/fhir/Patient", patient("9449305552"), nil).str("id")
+	eid := e.do("POST", "/fhir/Encounter", encounter("E1", "in-progress", "Patient/"+pid), nil).str("id")
+	all := e.do("GET", "/fhir?_lastUpdated=gt2000", nil, nil)
+	require.Equal(t, 200, all.status, string(all.raw))
+	assert.Equal(t, jsonInt(2), all.body["total"])
+	byType := e.do("GET", "/fhir?_type=Encounter", nil, nil)
+	assert.Equal(t, jsonInt(1), byType.body["total"])
+	assert.Equal(t, eid, byType.str("entry", "0", "resource", "id"))
+	assert.Equal(t, pid, e.do("GET", "/fhir?_id="+pid, nil, nil).str("entry", "0", "resource", "id"))
+	assert.Equal(t, 400, e.do("GET", "/fhir?identifier=x", nil, nil).status)
+	assert.Equal(t, 400, e.do("GET", "/fhir?_type=Nope", nil, nil).status)
+	assert.Equal(t, 400, e.do("GET", "/fhir/Patient?_type=Patient", nil, nil).status)
+	h := e.do("GET", "/fhir/_history", nil, nil)
+	assert.Equal(t, jsonInt(2), h.body["total"])
+	assert.Equal(t, 405, e.do("DELETE", "/fhir", nil, nil).status)
+}

@@ -91,11 +91,22 @@ func (s *store) history(typ, id string) []*version {
 	return out
 }
 
-// typeHistory returns the versions of every resource of a type, newest first. Callers hold mu.
+// typeHistory returns the versions of every resource of a type (of every
+// type when typ is empty), newest first. Callers hold mu.
 func (s *store) typeHistory(typ string) []*version {
+	types := []string{typ}
+	if typ == "" {
+		types = types[:0]
+		for t := range s.order {
+			types = append(types, t)
+		}
+		sort.Strings(types)
+	}
 	var out []*version
-	for _, id := range s.order[typ] {
-		out = append(out, s.types[typ][id].versions...)
+	for _, t := range types {
+		for _, id := range s.order[t] {
+			out = append(out, s.types[t][id].versions...)
+		}
 	}
 	sortNewestFirst(out)
 	return out
