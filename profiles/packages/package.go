@@ -184,6 +184,9 @@ func DecodeJSON(data []byte) (map[string]any, error) {
 }
 
 func readFileLimited(path string, limit int64) ([]byte, error) {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, &FileError{Path: path, Err: errors.New("not a regular file")}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &FileError{Path: path, Err: err}
