@@ -99,7 +99,7 @@ const (
 
 func TestGenerate(t *testing.T) {
 	ext := profile(testSD+"ext-flag", fhirSD+"Extension", "Extension",
-		el("Extension"), el("Extension.url", "fixedUri", testSD+"ext-flag"), el("Extension.value[x]", "type", typ("boolean")))
+		el("Extension", "max", "1"), el("Extension.url", "fixedUri", testSD+"ext-flag"), el("Extension.value[x]", "type", typ("boolean")))
 	ext["kind"] = "complex-type"
 	sliced := profile(testSD+"sliced-patient", fhirSD+"Patient", "Patient",
 		el("Patient"),
@@ -140,16 +140,17 @@ func TestGenerate(t *testing.T) {
 			},
 		},
 		{
-			name:  "slices an extension by url with the extension definition's elements",
+			name:  "slices an extension by url with the extension definition's elements and cardinality",
 			extra: []map[string]any{ext},
 			sd: profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient"),
-				el("Patient.extension:flag", "type", typ("Extension", testSD+"ext-flag"), "max", "1"),
+				el("Patient.extension:flag", "type", typ("Extension", testSD+"ext-flag")),
 				el("Patient.extension:flag.value[x]", "mustSupport", true)),
 			check: func(t *testing.T, got map[string]any, _ []Warning) {
 				es := byID(t, got)
 				assert.Equal(t, "value:url open", Summary(es["Patient.extension"], PropertySlicing))
 				assert.Equal(t, "Extension("+testSD+"ext-flag)", Summary(es["Patient.extension:flag"], PropertyType))
-				assert.Equal(t, "1", Summary(es["Patient.extension:flag"], PropertyMax))
+				assert.Equal(t, "0", Summary(es["Patient.extension:flag"], PropertyMin))
+				assert.Equal(t, "1", Summary(es["Patient.extension:flag"], PropertyMax), "from the extension definition's root")
 				assert.Equal(t, `fixedUri="`+testSD+`ext-flag"`, Summary(es["Patient.extension:flag.url"], PropertyValue))
 				assert.Equal(t, "boolean", Summary(es["Patient.extension:flag.value[x]"], PropertyType))
 			},

@@ -214,7 +214,7 @@ func (g *Generator) generate(sd map[string]any, chain []string) (map[string]any,
 		return nil, nil, &DefinitionError{Profile: url, Path: "baseDefinition", Message: "base " + baseURL + " has no snapshot"}
 	}
 	w := &walker{g: g, url: url, diff: diff, used: make([]bool, len(diff)), chain: chain}
-	if err := w.run(baseElems); err != nil {
+	if err := w.run(baseElems, str(base.sd, "url")); err != nil {
 		return nil, w.warnings, fmt.Errorf("generate snapshot of %s: %w", url, err)
 	}
 	for i, used := range w.used {

@@ -1,7 +1,9 @@
 package snapshot
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 )
 
@@ -25,6 +27,8 @@ type walker struct {
 // target of a contentReference, or "" when base paths are used as they are.
 type pathMap struct {
 	root, src, dst string
+	// from is the URL of the definition whose snapshot is walked.
+	from string
 }
 
 func (m pathMap) source(p string) string {
@@ -72,8 +76,8 @@ func (w *walker) add(e element) error {
 	return nil
 }
 
-func (w *walker) run(base []element) error {
-	_, err := w.walk(base, 0, len(base)-1, 0, len(w.diff)-1, pathMap{}, modeNormal)
+func (w *walker) run(base []element, from string) error {
+	_, err := w.walk(base, 0, len(base)-1, 0, len(w.diff)-1, pathMap{from: from}, modeNormal)
 	return err
 }
 
@@ -142,7 +146,21 @@ func (w *walker) copyBase(cur element, pm pathMap) element {
 	out := copyElement(cur)
 	out["path"] = pm.dest(path(cur))
 	setBase(out, cur)
+	fillConstraintSources(out, pm.from)
 	return out
+}
+
+// fillConstraintSources names from as the source of inherited constraints
+// that name none.
+func fillConstraintSources(e element, from string) {
+	if from == "" {
+		return
+	}
+	for _, c := range anyList(e["constraint"]) {
+		if m, ok := c.(map[string]any); ok && str(m, "source") == "" {
+			m["source"] = from
+		}
+	}
 }
 
 // walk processes base[bc..bl] against diff[dc..dl]; it returns the first
@@ -170,7 +188,7 @@ func (w *walker) walk(base []element, bc, bl, dc, dl int, pm pathMap, md mode) (
 				note(out)
 				bc++
 				if cs, ce, ok := w.childRange(cpath, dc, dl); ok && !walksInto(base, bc) && strings.Contains(path(out), ".") {
-					if err := w.expand(base, out, cpath, cs, ce); err != nil {
+					if err := w.expand(base, out, cpath, cs, ce, pm); err != nil {
 						return first, err
 					}
 					dc = ce + 1
@@ -263,12 +281,16 @@ func (w *walker) single(base []element, bc, mi, dl int, pm pathMap, typeSlice bo
 	}
 	if out == nil {
 		out = copyElement(cur)
+		fillConstraintSources(out, pm.from)
 	}
 	out["path"] = pm.dest(path(cur))
 	setBase(out, cur)
 	delete(out, "slicing")
 	if sn := sliceName(d); sn != "" {
 		out["sliceName"] = sn
+		if _, hasMin := d["min"]; !hasMin && sliceName(cur) == "" && !strings.HasSuffix(path(cur), "xtension.value[x]") {
+			out["min"] = json.Number("0")
+		}
 	}
 	if rt := renamedType(path(d), path(cur)); rt != "" {
 		narrowTypes(out, typeForRename(rt, cur))
@@ -293,7 +315,7 @@ func (w *walker) single(base []element, bc, mi, dl int, pm pathMap, typeSlice bo
 	if !ok || cs != next {
 		return out, next, nil
 	}
-	if err := w.expand(base, out, path(d), cs, ce); err != nil {
+	if err := w.expand(base, out, path(d), cs, ce, pm); err != nil {
 		return nil, 0, err
 	}
 	return out, ce + 1, nil
@@ -342,33 +364,102 @@ func (w *walker) profileTemplate(cur element, t map[string]any, at string) eleme
 			tpl["max"] = v
 		}
 	}
-	return overwriteWithBase(tpl, cur)
+	return fillFromBase(tpl, cur)
 }
 
-// overwriteWithBase lays the element being constrained over a type profile's
-// root element.
-func overwriteWithBase(tpl, usage element) element {
-	for _, k := range []string{"sliceName", "label", "definition", "short", "comment", "requirements", "min", "max", "maxLength", "mustSupport", "binding"} {
-		if v, ok := usage[k]; ok {
-			tpl[k] = deepCopy(v)
+// fillFromBase completes a type profile's root element with what the element
+// being constrained says and the root leaves unsaid, as the reference
+// implementation's fillOutFromBase does: the extension definition's own
+// cardinality, bindings and values win over the base element's.
+func fillFromBase(tpl, usage element) element {
+	for _, k := range []string{"sliceName", "label", "definition", "short", "comment", "requirements", "min", "max", "maxLength", "mustSupport", "isSummary", "isModifier", "isModifierReason", "mustHaveValue", "binding", "example"} {
+		if _, has := tpl[k]; !has {
+			if v, ok := usage[k]; ok {
+				tpl[k] = deepCopy(v)
+			}
 		}
 	}
 	for k, v := range usage {
-		if p := valuePrefix(k); p != "" && p != "defaultValue" {
-			removeWithPrefix(tpl, p)
+		if p := valuePrefix(k); p != "" && p != "defaultValue" && !hasValuePrefix(tpl, p) {
 			tpl[k] = deepCopy(v)
 		}
 	}
 	if v, ok := usage["code"].([]any); ok {
-		tpl["code"] = append(anyList(tpl["code"]), deepCopy(v).([]any)...)
+		tpl["code"] = unionValues(anyList(tpl["code"]), v)
 	}
 	if v, ok := usage["alias"].([]any); ok {
 		tpl["alias"] = unionStrings(anyList(tpl["alias"]), v)
 	}
 	if v, ok := usage["constraint"].([]any); ok {
-		tpl["constraint"] = mergeConstraints(anyList(tpl["constraint"]), v, "")
+		tpl["constraint"] = addMissingConstraints(anyList(tpl["constraint"]), v)
+	}
+	if v, ok := usage["extension"].([]any); ok {
+		tpl["extension"] = addMissingExtensions(anyList(tpl["extension"]), v)
 	}
 	return tpl
+}
+
+func hasValuePrefix(e element, prefix string) bool {
+	for k := range e {
+		if valuePrefix(k) == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// unionValues appends the values of src that dst lacks, compared as JSON.
+func unionValues(dst, src []any) []any {
+	out := append([]any{}, dst...)
+	for _, v := range src {
+		dup := false
+		for _, o := range out {
+			if reflect.DeepEqual(o, v) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, deepCopy(v))
+		}
+	}
+	return out
+}
+
+// addMissingConstraints appends the constraints of src whose key dst lacks.
+func addMissingConstraints(dst, src []any) []any {
+	out := append([]any{}, dst...)
+	have := map[string]bool{}
+	for _, c := range dst {
+		if m, ok := c.(map[string]any); ok {
+			have[str(m, "key")] = true
+		}
+	}
+	for _, c := range src {
+		if m, ok := c.(map[string]any); ok && !have[str(m, "key")] {
+			out = append(out, deepCopy(m))
+			have[str(m, "key")] = true
+		}
+	}
+	return out
+}
+
+// addMissingExtensions appends the extensions of src whose url dst lacks.
+func addMissingExtensions(dst, src []any) []any {
+	out := append([]any{}, dst...)
+	have := map[string]bool{}
+	for _, e := range dst {
+		if m, ok := e.(map[string]any); ok {
+			have[str(m, "url")] = true
+		}
+	}
+	for _, e := range src {
+		if m, ok := e.(map[string]any); ok && !have[str(m, "url")] {
+			out = append(out, deepCopy(m))
+			have[str(m, "url")] = true
+		}
+	}
+	return out
 }
 
 func anyList(v any) []any {
@@ -423,9 +514,9 @@ func mergeConstraints(dst, src []any, source string) []any {
 
 // expand walks into the type of out (or its contentReference) to apply
 // differential elements diff[cs..ce] that go below it.
-func (w *walker) expand(base []element, out element, srcPath string, cs, ce int) error {
+func (w *walker) expand(base []element, out element, srcPath string, cs, ce int, outer pathMap) error {
 	if ref := str(out, "contentReference"); ref != "" {
-		return w.expandReference(base, out, ref, srcPath, cs, ce)
+		return w.expandReference(base, out, ref, srcPath, cs, ce, outer.from)
 	}
 	ts := types(out)
 	if len(ts) == 0 {
@@ -446,12 +537,12 @@ func (w *walker) expand(base []element, out element, srcPath string, cs, ce int)
 	if len(elems) < 2 {
 		return w.fail(path(out), "type %s has no elements to constrain", str(t, "code"))
 	}
-	pm := pathMap{root: path(elems[0]), src: srcPath, dst: path(out)}
+	pm := pathMap{root: path(elems[0]), src: srcPath, dst: path(out), from: str(dt, "url")}
 	_, err = w.walk(elems, 1, len(elems)-1, cs, ce, pm, modeNormal)
 	return err
 }
 
-func (w *walker) expandReference(base []element, out element, ref, srcPath string, cs, ce int) error {
+func (w *walker) expandReference(base []element, out element, ref, srcPath string, cs, ce int, from string) error {
 	target := ref
 	if i := strings.IndexByte(ref, '#'); i >= 0 {
 		target = ref[i+1:]
@@ -483,7 +574,7 @@ func (w *walker) expandReference(base []element, out element, ref, srcPath strin
 	if end == ti {
 		return w.fail(path(out), "contentReference %s has no children", ref)
 	}
-	pm := pathMap{root: path(tgt), src: srcPath, dst: path(out)}
+	pm := pathMap{root: path(tgt), src: srcPath, dst: path(out), from: from}
 	_, err := w.walk(base, ti+1, end, cs, ce, pm, modeNormal)
 	return err
 }
@@ -703,7 +794,7 @@ func (w *walker) slicedBase(base []element, bc, bl int, matches []int, dc int, p
 		if entryDiff >= 0 {
 			cs, ce = entryDiff+1, endOf(w.diff, entryDiff)
 		}
-		if _, err := w.walk(base, bc+1, entryEnd, cs, ce, pathMap{root: pm.root, src: pm.src, dst: pm.dst}, modeNormal); err != nil {
+		if _, err := w.walk(base, bc+1, entryEnd, cs, ce, pm, modeNormal); err != nil {
 			return nil, 0, 0, err
 		}
 		if ce+1 > next {
@@ -711,7 +802,7 @@ func (w *walker) slicedBase(base []element, bc, bl int, matches []int, dc int, p
 		}
 	} else if entryDiff >= 0 {
 		if cs, ce, ok := w.childRange(path(w.diff[entryDiff]), entryDiff+1, endOf(w.diff, entryDiff)); ok {
-			if err := w.expand(base, entry, path(w.diff[entryDiff]), cs, ce); err != nil {
+			if err := w.expand(base, entry, path(w.diff[entryDiff]), cs, ce, pm); err != nil {
 				return nil, 0, 0, err
 			}
 			next = ce + 1
@@ -870,7 +961,7 @@ func (w *walker) extensionChildren(out element) error {
 	if len(elems) < 2 {
 		return nil
 	}
-	pm := pathMap{root: path(elems[0]), src: "\x00", dst: path(out)}
+	pm := pathMap{root: path(elems[0]), src: "\x00", dst: path(out), from: str(dt, "url")}
 	_, err = w.walk(elems, 1, len(elems)-1, 1, 0, pm, modeNormal)
 	return err
 }
