@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -48,7 +50,6 @@ type scanner struct {
 	empty bool
 	open  []openElement
 	ns    []binding
-	names map[string]string
 	// outerMark is the binding count at the start of a region (the narrative
 	// div); outerPrefix records a prefixed name inside it resolved by a
 	// binding declared before it.
@@ -62,7 +63,7 @@ type scanner struct {
 }
 
 func newScanner(data []byte, begin int) *scanner {
-	return &scanner{data: data, pos: begin, names: map[string]string{}, outerMark: -1}
+	return &scanner{data: data, pos: begin, outerMark: -1}
 }
 
 func (s *scanner) position(off int) (int, int) {
@@ -79,13 +80,24 @@ func (s *scanner) errorAt(off int, format string, args ...any) *Error {
 	return &Error{Line: line, Column: col, Msg: "malformed xml: " + fmt.Sprintf(format, args...)}
 }
 
+// names interns element and attribute names across documents; input
+// chooses the names, so the table stops growing at maxNames.
+var (
+	names     sync.Map
+	nameCount atomic.Int64
+)
+
+const maxNames = 16384
+
 func (s *scanner) intern(b []byte) string {
-	if v, ok := s.names[string(b)]; ok {
-		return v
+	if v, ok := names.Load(string(b)); ok {
+		return v.(string)
 	}
 	v := string(b)
-	if len(s.names) < 4096 {
-		s.names[v] = v
+	if nameCount.Load() < maxNames {
+		if _, loaded := names.LoadOrStore(v, v); !loaded {
+			nameCount.Add(1)
+		}
 	}
 	return v
 }

@@ -43,6 +43,7 @@ const fhirTypeExtension = "http://hl7.org/fhir/StructureDefinition/structuredefi
 // safe for concurrent use.
 type Model struct {
 	resolve func(url string) (map[string]any, bool)
+	built   sync.Map
 	mu      sync.Mutex
 	types   map[string]*entry
 }
@@ -62,6 +63,9 @@ func New(resolve func(url string) (map[string]any, bool)) *Model {
 // Type returns the type with the given name (or canonical URL), building it
 // on first use. It reports false when no usable StructureDefinition exists.
 func (m *Model) Type(name string) (*Type, bool) {
+	if t, ok := m.built.Load(name); ok {
+		return t.(*Type), true
+	}
 	m.mu.Lock()
 	e, ok := m.types[name]
 	if !ok {
@@ -86,6 +90,7 @@ func (m *Model) Type(name string) (*Type, bool) {
 		m.mu.Unlock()
 		return nil, false
 	}
+	m.built.Store(name, e.t)
 	return e.t, true
 }
 
