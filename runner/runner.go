@@ -53,6 +53,9 @@ type Config struct {
 	FHIRPath  steps.FHIRPath
 	// Listen, when set, starts a receiving endpoint for pushed messages.
 	Listen string
+	// ReceiverURL is the receiving endpoint's base URL as the system under
+	// test reaches it ({{receiver}}); default http://LISTEN-ADDRESS.
+	ReceiverURL string
 	// Redactor masks secrets in the record; one is made when nil.
 	Redactor *redact.Redactor
 	// Transport replaces the HTTP transport (tests and in-process servers).
@@ -182,7 +185,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 
 	env := &steps.Env{Client: client, Validator: cfg.Validator, FHIRPath: cfg.FHIRPath, Features: cfg.Features, RunID: runID, Redactor: cfg.Redactor}
 	if cfg.Listen != "" {
-		r, err := receiver.Listen(cfg.Listen, receiver.Options{})
+		r, err := receiver.Listen(cfg.Listen, receiver.Options{PublicURL: cfg.ReceiverURL})
 		if err != nil {
 			return nil, &ConfigError{Err: err}
 		}
@@ -204,6 +207,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		s := &rec.Scenarios[i]
 		for j := range s.Steps {
 			st := &s.Steps[j]
+			st.Text = cfg.Redactor.String(st.Text)
 			if st.Status == conformance.StatusUndefined && st.Suggestion == "" {
 				if d, ok := steps.Suggest(st.Text); ok {
 					st.Suggestion = d.Example

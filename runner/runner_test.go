@@ -100,7 +100,7 @@ func TestRunPassingFeatures(t *testing.T) {
 
 	outline := rec.Scenarios[2]
 	assert.Equal(t, "Read a resource that does not exist", outline.Name)
-	assert.Equal(t, 49, outline.Line, "outline rows carry their own line")
+	assert.Equal(t, 50, outline.Line, "outline rows carry their own line")
 
 	data, err := json.Marshal(rec)
 	require.NoError(t, err)

@@ -315,6 +315,7 @@ fixtures, values never stored).`)
 	attempts := fs.Int("attempts", fhirclient.DefaultMaxAttempts, "attempts per request when a retry is safe (GET, PUT, DELETE on 429, 503 or a failed connection)")
 	headers := fs.StringArray("header", nil, "add `\"Name: value\"` to every request (repeatable)")
 	listen := fs.String("listen", "", "start a receiving endpoint on `ADDR` (e.g. 127.0.0.1:8089) for pushed messages")
+	receiverURL := fs.String("receiver-url", "", "base `URL` the system under test reaches the --listen endpoint at (default http://ADDR)")
 	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`: text or json (repeatable)")
 	af := addAuthFlags(fs)
 	pf := addPackageFlags(fs)
@@ -333,6 +334,8 @@ fixtures, values never stored).`)
 		return usageError(e, name, "--timeout must be positive")
 	case *attempts < 1 || *attempts > 10:
 		return usageError(e, name, "--attempts must be between 1 and 10")
+	case *receiverURL != "" && *listen == "":
+		return usageError(e, name, "--receiver-url needs --listen")
 	}
 	outs, err := parseRunOutputs(*outputs)
 	if err != nil {
@@ -373,6 +376,7 @@ fixtures, values never stored).`)
 		Validator:   tools,
 		FHIRPath:    tools,
 		Listen:      *listen,
+		ReceiverURL: *receiverURL,
 		Redactor:    red,
 	})
 	var cfgErr *runner.ConfigError
@@ -444,6 +448,13 @@ func renderRunText(rec *runner.Record) string {
 			}
 			if st.Suggestion != "" {
 				fmt.Fprintf(&b, "        did you mean: %s\n", st.Suggestion)
+			}
+			for _, ex := range st.Exchanges {
+				result := ex.ErrorKind
+				if ex.Status != 0 {
+					result = fhirclient.ErrorKind(fmt.Sprint(ex.Status))
+				}
+				fmt.Fprintf(&b, "        %s %s -> %s (%s, %d attempt(s))\n", ex.Method, ex.URL, result, ex.Duration.Round(time.Millisecond), len(ex.Attempts))
 			}
 		}
 	}

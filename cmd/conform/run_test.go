@@ -138,7 +138,7 @@ func TestRunPassWithValidationAndJSONRecord(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 1, outcomes, "the UK Core validation outcome is kept")
+	assert.Equal(t, 2, outcomes, "the UK Core validation outcomes of the Patient and the Encounter entry are kept")
 	assert.NotContains(t, string(data), cliToken)
 }
 

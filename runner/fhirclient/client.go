@@ -204,13 +204,13 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // Resolve returns the absolute URL for a path relative to the base URL.
 func (c *Client) Resolve(path string) (string, error) {
 	if strings.HasPrefix(path, "http://") || strings.HasPrefix(path, "https://") {
-		u, err := url.Parse(path)
+		u, err := url.Parse(strings.ReplaceAll(path, " ", "%20"))
 		if err != nil {
 			return "", fmt.Errorf("parse URL %q: %w", path, err)
 		}
 		return u.String(), nil
 	}
-	ref, err := url.Parse(strings.TrimPrefix(path, "/"))
+	ref, err := url.Parse(strings.ReplaceAll(strings.TrimPrefix(path, "/"), " ", "%20"))
 	if err != nil {
 		return "", fmt.Errorf("parse path %q: %w", path, err)
 	}
@@ -272,6 +272,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 		ex.Redirects = rec.redirectList()
 		if cause == nil {
 			return resp, ex, nil
+		}
+		var ue *url.Error
+		if errors.As(cause, &ue) && cause == error(ue) {
+			cause = ue.Err
 		}
 		terr := &TransportError{Method: method, URL: target, Kind: kind, Err: errors.New(red.String(cause.Error()))}
 		ex.Error = terr.Err.Error()

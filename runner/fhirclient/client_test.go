@@ -271,6 +271,7 @@ func TestResolve(t *testing.T) {
 		{name: "leading slash", path: "/Patient?identifier=a|b", want: "https://example.org/fhir/Patient?identifier=a|b"},
 		{name: "operation", path: "$process-message", want: "https://example.org/fhir/$process-message"},
 		{name: "base itself", path: "", want: "https://example.org/fhir/"},
+		{name: "space in query", path: "Patient?name=Jo Smith", want: "https://example.org/fhir/Patient?name=Jo%20Smith"},
 		{name: "absolute", path: "http://other.example/x", want: "http://other.example/x"},
 	}
 	for _, tc := range tests {

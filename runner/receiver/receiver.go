@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,6 +40,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxMessages bounds how many unclaimed messages are kept; the oldest go first.
 	MaxMessages int
+	// PublicURL is the base URL the system under test should send to, when
+	// it differs from the listening address (a proxy, a tunnel, NAT).
+	PublicURL string
 }
 
 // Receiver is an HTTP server that keeps what it is sent until a waiter claims
@@ -85,6 +89,9 @@ func Listen(addr string, opts Options) (*Receiver, error) {
 
 // URL returns the base URL messages should be sent to.
 func (r *Receiver) URL() string {
+	if r.opts.PublicURL != "" {
+		return strings.TrimSuffix(r.opts.PublicURL, "/")
+	}
 	addr := r.ln.Addr().(*net.TCPAddr)
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {

@@ -549,6 +549,15 @@ var catalogue = []Def{
 		},
 	},
 	{
+		Group: GroupValidation, Phrase: `Then every "TYPE" entry in the Bundle should conform to "PROFILE-URL"`,
+		Pattern: `^every "([A-Za-z]+)" entry in the Bundle should conform to "([^"]+)"$`,
+		Example: `Then every "ServiceRequest" entry in the Bundle should conform to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest"`,
+		Doc:     "Validates each Bundle entry whose resource is of TYPE against the profile, keeping one outcome per entry; fails when there is no such entry or any has an error.",
+		bind: func(w *World) any {
+			return func(ctx context.Context, typ, profile string) error { return w.validateEntries(ctx, typ, profile) }
+		},
+	},
+	{
 		Group: GroupMessaging, Phrase: `Then within N seconds a message should be received`,
 		Pattern: `^within (\d+) seconds? a message should be received$`,
 		Example: `Then within 30 seconds a message should be received`,

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -180,11 +181,55 @@ func (w *World) validate(ctx context.Context, profile string) error {
 	if err != nil {
 		return err
 	}
-	if w.env.Validator == nil {
-		return execErr("validate the %s: no validator configured", s.describe)
-	}
 	if _, _, err := w.resource(); err != nil {
 		return err
+	}
+	return w.validateBytes(ctx, s.body, s.describe, profile)
+}
+
+func (w *World) validateEntries(ctx context.Context, typ, profile string) error {
+	res, s, err := w.resource()
+	if err != nil {
+		return err
+	}
+	if rt, _ := res["resourceType"].(string); rt != "Bundle" {
+		return fmt.Errorf("expected a Bundle, the %s is a %q", s.describe, rt)
+	}
+	entries, _ := res["entry"].([]any)
+	var failures []string
+	n := 0
+	for i, e := range entries {
+		entry, _ := e.(map[string]any)
+		r, _ := entry["resource"].(map[string]any)
+		if rt, _ := r["resourceType"].(string); rt != typ {
+			continue
+		}
+		n++
+		data, err := json.Marshal(r)
+		if err != nil {
+			return &ExecError{Err: fmt.Errorf("encode entry %d: %w", i, err)}
+		}
+		where := fmt.Sprintf("Bundle.entry[%d] of the %s", i, s.describe)
+		if err := w.validateBytes(ctx, data, where, profile); err != nil {
+			var ex *ExecError
+			if errors.As(err, &ex) {
+				return err
+			}
+			failures = append(failures, err.Error())
+		}
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("the %s has no %s entry to validate", s.describe, typ)
+	case len(failures) > 0:
+		return fmt.Errorf("%d of %d %s entries do not conform: %s", len(failures), n, typ, strings.Join(failures, "; "))
+	}
+	return nil
+}
+
+func (w *World) validateBytes(ctx context.Context, body []byte, describe, profile string) error {
+	if w.env.Validator == nil {
+		return execErr("validate the %s: no validator configured", describe)
 	}
 	var profiles []string
 	if profile != "" {
@@ -194,12 +239,12 @@ func (w *World) validate(ctx context.Context, profile string) error {
 		}
 		profiles = append(profiles, p)
 	}
-	outcome, err := w.env.Validator.Validate(ctx, s.body, profiles...)
+	outcome, err := w.env.Validator.Validate(ctx, body, profiles...)
 	if err != nil {
-		return &ExecError{Err: fmt.Errorf("validate the %s: %w", s.describe, err)}
+		return &ExecError{Err: fmt.Errorf("validate the %s: %w", describe, err)}
 	}
 	if outcome.Source == "" {
-		outcome.Source = s.describe
+		outcome.Source = describe
 	}
 	w.evidence.Outcomes = append(w.evidence.Outcomes, outcome)
 	if !outcome.HasErrors() {
@@ -220,5 +265,5 @@ func (w *World) validate(ctx context.Context, profile string) error {
 	if profile != "" {
 		target = profile
 	}
-	return fmt.Errorf("the %s does not conform to %s: %d error(s): %s", s.describe, target, n, strings.Join(msgs, "; "))
+	return fmt.Errorf("the %s does not conform to %s: %d error(s): %s", describe, target, n, strings.Join(msgs, "; "))
 }

@@ -38,6 +38,7 @@ Feature: Patient and Encounter interactions
     And the Bundle should contain 1 "Encounter" entry
     And the Bundle should contain at least 1 entry
     And the FHIRPath "Bundle.entry.count()" should equal "1"
+    And every "Encounter" entry in the Bundle should conform to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Encounter"
 
   Scenario Outline: Read a resource that does not exist
     When I send a GET request to "<type>/does-not-exist"
