@@ -409,3 +409,17 @@ func TestSnapshotHook(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprintf("%p", published), fmt.Sprintf("%p", got))
 }
+
+func TestTypeNamedChoiceInsideADataType(t *testing.T) {
+	p := profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient"),
+		el("Patient.extension:flag", "type", typ("Extension")),
+		el("Patient.extension:flag.url", "fixedUri", testSD+"flag"),
+		el("Patient.extension:flag.valueBoolean", "min", json.Number("1")))
+	got, _, err := generatorWith(t, p).Generate(p)
+	require.NoError(t, err)
+	es := byID(t, got)
+	assert.Equal(t, "type:$this closed", Summary(es["Patient.extension:flag.value[x]"], PropertySlicing))
+	assert.Equal(t, "boolean", Summary(es["Patient.extension:flag.value[x]"], PropertyType))
+	assert.Equal(t, "boolean", Summary(es["Patient.extension:flag.value[x]:valueBoolean"], PropertyType))
+	assert.Equal(t, "1", Summary(es["Patient.extension:flag.value[x]:valueBoolean"], PropertyMin))
+}

@@ -292,7 +292,7 @@ func (w *walker) single(base []element, bc, mi, dl int, pm pathMap, typeSlice bo
 			out["min"] = json.Number("0")
 		}
 	}
-	if rt := renamedType(path(d), path(cur)); rt != "" {
+	if rt := renamedType(path(d), pm.source(path(cur))); rt != "" {
 		narrowTypes(out, typeForRename(rt, cur))
 		if typeSlice && sliceName(d) == "" {
 			out["sliceName"] = tail(path(d))
@@ -629,7 +629,7 @@ func (w *walker) typeSlices(base []element, bc int, matches []int, pm pathMap) (
 	entry["path"] = pm.dest(path(cur))
 	setBase(entry, cur)
 	slices := matches
-	if d := w.diff[matches[0]]; path(d) == path(cur) {
+	if d := w.diff[matches[0]]; path(d) == pm.source(path(cur)) {
 		w.used[matches[0]] = true
 		if err := w.merge(entry, d); err != nil {
 			return nil, 0, err
@@ -638,7 +638,7 @@ func (w *walker) typeSlices(base []element, bc int, matches []int, pm pathMap) (
 	} else {
 		var ts []any
 		for _, m := range slices {
-			code := typeForRename(renamedType(path(w.diff[m]), path(cur)), cur)
+			code := typeForRename(renamedType(path(w.diff[m]), pm.source(path(cur))), cur)
 			found := false
 			for _, t := range types(cur) {
 				if str(t, "code") == code {
