@@ -337,3 +337,63 @@ func TestXMLResourceJSONConverted(t *testing.T) {
 	require.True(t, ok)
 	assert.NotEmpty(t, elems)
 }
+
+func TestOpenTarballLayouts(t *testing.T) {
+	tests := []struct {
+		name      string
+		entries   []tarEntry
+		wantFiles []string
+		wantWarn  []string
+	}{
+		{
+			name: "dot-slash prefix and folder entries",
+			entries: []tarEntry{
+				{name: "./package/", typeflag: tar.TypeDir},
+				{name: "./package/package.json", body: testManifest},
+				{name: "./package/Patient-a.json", body: `{"resourceType":"Patient","id":"a"}`},
+				{name: "./package/example/Patient-b.json", body: `{"resourceType":"Patient","id":"b"}`},
+			},
+			wantFiles: []string{"Patient-a.json"},
+		},
+		{
+			name: "no package folder",
+			entries: []tarEntry{
+				{name: "package.json", body: testManifest},
+				{name: "Patient-a.xml", body: `<Patient xmlns="http://hl7.org/fhir"><id value="a"/></Patient>`},
+				{name: "notes.json", body: `{"a": 1}`},
+			},
+			wantFiles: []string{"Patient-a.xml"},
+			wantWarn:  []string{"notes.json"},
+		},
+		{
+			name: "index listing a file the tarball lacks",
+			entries: []tarEntry{
+				{name: "package/package.json", body: testManifest},
+				{name: "package/.index.json", body: `{"index-version":1,"files":[{"filename":"Patient-a.json","resourceType":"Patient"},{"filename":"Patient-a.json","resourceType":"Patient"},{"filename":"Gone.json","resourceType":"Patient"}]}`},
+				{name: "package/Patient-a.json", body: `{"resourceType":"Patient","id":"a"}`},
+			},
+			wantFiles: []string{"Patient-a.json"},
+			wantWarn:  []string{"Gone.json"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src := writeFile(t, filepath.Join(t.TempDir(), "p.tgz"), buildTarball(t, tc.entries...))
+			p, err := Open(src)
+			require.NoError(t, err)
+			var files, warned []string
+			for _, r := range p.Resources {
+				files = append(files, r.File)
+				_, err := r.JSON()
+				if r.Format == FormatJSON {
+					assert.NoError(t, err)
+				}
+			}
+			for _, w := range p.Warnings {
+				warned = append(warned, w.Subject)
+			}
+			assert.Equal(t, tc.wantFiles, files)
+			assert.Equal(t, tc.wantWarn, warned)
+		})
+	}
+}
