@@ -47,6 +47,7 @@ func runServe(e *env, args []string) conformance.ExitCode {
 	listFaults := fs.Bool("list-faults", false, "print the fault names, one a line, and exit")
 	pushURL := fs.String("push-url", "", "FHIR base `URL` that BaRS responses and discharge notifications are pushed to")
 	noValidate := fs.Bool("no-validate", false, "make structural JSON checks only, without profile validation")
+	var shownPushURL string
 	pf := addPackageFlags(fs)
 	if code, done := parseFlags(e, fs, args); done {
 		return code
@@ -65,9 +66,13 @@ func runServe(e *env, args []string) conformance.ExitCode {
 	}
 	if *pushURL != "" {
 		u, err := url.Parse(*pushURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usageError(e, "serve", "--push-url %q is not an absolute http or https URL", *pushURL)
+		if err != nil {
+			return usageError(e, "serve", "--push-url is not a URL")
 		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageError(e, "serve", "--push-url %q is not an absolute http or https URL", u.Redacted())
+		}
+		shownPushURL = strings.TrimRight(u.Redacted(), "/")
 	}
 	if *noValidate && len(pf.igs) > 0 {
 		return usageError(e, "serve", "--ig has no use with --no-validate")
@@ -103,7 +108,7 @@ func runServe(e *env, args []string) conformance.ExitCode {
 		fmt.Fprintf(e.stdout, "faults on: %s\n", strings.Join(*faults, ", "))
 	}
 	if *pushURL != "" {
-		fmt.Fprintf(e.stdout, "pushing BaRS responses and discharge notifications to %s/$process-message\n", strings.TrimRight(*pushURL, "/"))
+		fmt.Fprintf(e.stdout, "pushing BaRS responses and discharge notifications to %s/$process-message\n", shownPushURL)
 	}
 	if err := <-done; err != nil {
 		return failure(e, "serve", err)

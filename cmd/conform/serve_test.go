@@ -109,6 +109,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{name: "unknown fault", args: []string{"--fault", "no-such-fault"}, want: `unknown fault "no-such-fault"`},
 		{name: "relative push URL", args: []string{"--push-url", "receiver/fhir"}, want: "--push-url"},
 		{name: "ftp push URL", args: []string{"--push-url", "ftp://x/fhir"}, want: "--push-url"},
+		{name: "push URL password not shown", args: []string{"--push-url", "ftp://user:s3cret@x/fhir"}, want: "user:xxxxx@x"},
 		{name: "argument", args: []string{"extra"}, want: `unexpected argument "extra"`},
 		{name: "unknown flag", args: []string{"--frobnicate"}, want: "frobnicate"},
 		{name: "ig without validation", args: []string{"--no-validate", "--ig", "x"}, want: "--ig"},
@@ -124,7 +125,10 @@ func TestServeUsageErrors(t *testing.T) {
 }
 
 func TestServeWithoutValidation(t *testing.T) {
-	base, out := startServe(t, "--addr", "127.0.0.1:0", "--no-validate", "--fault", "no-etag", "--push-url", "http://127.0.0.1:1/fhir")
+	base, out := startServe(t, "--addr", "127.0.0.1:0", "--no-validate", "--fault", "no-etag", "--push-url", "http://user:s3cret@127.0.0.1:1/fhir")
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "pushing") }, 5*time.Second, 10*time.Millisecond)
+	assert.Contains(t, out.String(), "to http://user:xxxxx@127.0.0.1:1/fhir/$process-message")
+	assert.NotContains(t, out.String(), "s3cret")
 	lines := strings.Split(out.String(), "\n")
 	assert.Contains(t, lines[1], "structural JSON checks only")
 	assert.Equal(t, "faults on: no-etag", lines[2])

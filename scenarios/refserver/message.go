@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -586,9 +587,10 @@ func (s *Server) push(bundle map[string]any, headers http.Header) {
 		ctx, cancel := context.WithTimeout(context.Background(), DefaultPushTimeout)
 		defer cancel()
 		target := s.opts.PushURL + "/$process-message"
+		shown := redactURL(target)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
-			s.logf("push: build request to %s: %v", target, err)
+			s.logf("push: build request to %s: %v", shown, err)
 			return
 		}
 		req.Header = headers
@@ -596,12 +598,12 @@ func (s *Server) push(bundle map[string]any, headers http.Header) {
 		req.Header.Set("Accept", "application/fhir+json")
 		resp, err := s.opts.PushClient.Do(req)
 		if err != nil {
-			s.logf("push: send message to %s: %v", target, err)
+			s.logf("push: send message to %s: %v", shown, err)
 			return
 		}
 		resp.Body.Close()
 		if resp.StatusCode >= 300 {
-			s.logf("push: %s answered %d to message %s", target, resp.StatusCode, str(bundle["id"]))
+			s.logf("push: %s answered %d to message %s", shown, resp.StatusCode, str(bundle["id"]))
 		}
 	}()
 }
@@ -633,6 +635,15 @@ func (s *Server) release(id string) {
 			break
 		}
 	}
+}
+
+// redactURL hides any password in a URL meant for output.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 func str(v any) string {

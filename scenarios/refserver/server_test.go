@@ -3,8 +3,10 @@ package refserver
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -626,4 +628,38 @@ func TestSearchAndHistoryAcrossTypes(t *testing.T) {
 	h := e.do("GET", "/fhir/_history", nil, nil)
 	assert.Equal(t, jsonInt(2), h.body["total"])
 	assert.Equal(t, 405, e.do("DELETE", "/fhir", nil, nil).status)
+}
+
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("connection refused")
+}
+
+func TestPushFailureIsLoggedWithoutPassword(t *testing.T) {
+	var log syncBuffer
+	srv, err := New(Options{PushURL: "http://user:s3cret@receiver.test/fhir", PushClient: &http.Client{Transport: failingTransport{}}, Log: &log})
+	require.NoError(t, err)
+	e := &testEnv{t: t, srv: srv, pushes: &pushRecorder{}}
+	require.Equal(t, 200, e.do("POST", "/fhir/$process-message", referral(newUUID(), newUUID(), "new", "active"), barsHeaders()).status)
+	srv.Wait()
+	assert.Contains(t, log.String(), "push: send message to http://user:xxxxx@receiver.test/fhir/$process-message")
+	assert.NotContains(t, log.String(), "s3cret")
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
