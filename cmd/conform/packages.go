@@ -286,7 +286,8 @@ func runPackagesShow(e *env, args []string) conformance.ExitCode {
 	const name = "packages show"
 	fs := newFlags(e, name, "[flags] SRC|name#version", `
 Print a package's identity, its resource counts by type and the dependencies
-(transitively) that cannot be found in the FHIR package cache. SRC is a
+(transitively) that cannot be found in the FHIR package cache; the text form
+also lists skipped files and canonical URLs defined twice. SRC is a
 package tarball, package folder, IG source folder or resource file;
 name#version is read from the cache. With -o json the output is
 {"name": ..., "version": ..., "counts": {"StructureDefinition": 153, ...}, "unresolved": [...]}.`)
@@ -332,11 +333,17 @@ name#version is read from the cache. With -o json the output is
 		}
 		return conformance.ExitPass
 	}
-	printSummary(e, p, sum)
+	var notes []packages.Warning
+	for _, w := range set.Warnings() {
+		if w.Kind != packages.WarnUnresolvedDependency {
+			notes = append(notes, w)
+		}
+	}
+	printSummary(e, p, sum, notes)
 	return conformance.ExitPass
 }
 
-func printSummary(e *env, p *packages.Package, sum packageSummary) {
+func printSummary(e *env, p *packages.Package, sum packageSummary, notes []packages.Warning) {
 	fmt.Fprintf(e.stdout, "%s#%s\n", sum.Name, sum.Version)
 	fmt.Fprintf(e.stdout, "source: %s\n", p.Source)
 	if len(p.FHIRVersions) > 0 {
@@ -357,10 +364,16 @@ func printSummary(e *env, p *packages.Package, sum packageSummary) {
 	}
 	if len(sum.Unresolved) == 0 {
 		fmt.Fprintln(e.stdout, "unresolved dependencies: none")
-		return
+	} else {
+		fmt.Fprintln(e.stdout, "unresolved dependencies:")
+		for _, u := range sum.Unresolved {
+			fmt.Fprintf(e.stdout, "  %s\n", u)
+		}
 	}
-	fmt.Fprintln(e.stdout, "unresolved dependencies:")
-	for _, u := range sum.Unresolved {
-		fmt.Fprintf(e.stdout, "  %s\n", u)
+	if len(notes) > 0 {
+		fmt.Fprintln(e.stdout, "warnings:")
+		for _, w := range notes {
+			fmt.Fprintf(e.stdout, "  %s\n", w)
+		}
 	}
 }

@@ -225,3 +225,21 @@ func TestPackageFlagsLoad(t *testing.T) {
 	assert.Equal(t, []string{"a", "b#1.0.0"}, pf.igs)
 	assert.Equal(t, cache, pf.cache(e).Dir)
 }
+
+func TestPackagesShowWarnings(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"package.json":        `{"name":"dup.test","version":"1.0.0"}`,
+		"a/ValueSet-x.json":   `{"resourceType":"ValueSet","id":"x","url":"http://x/vs"}`,
+		"b/ValueSet-x.json":   `{"resourceType":"ValueSet","id":"x2","url":"http://x/vs"}`,
+		"c/not-resource.json": `{"hello": "world"}`,
+	} {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	out, errOut, code := runCLI(t, "", map[string]string{"CONFORM_FHIR_CACHE": t.TempDir()}, "packages", "show", dir)
+	require.Equal(t, conformance.ExitPass, code, errOut)
+	assert.Contains(t, out, "resources: 2\n  ValueSet      2\nunresolved dependencies: none\nwarnings:\n")
+	assert.Contains(t, out, "  skipped-file in dup.test#1.0.0: c/not-resource.json: not a fhir resource\n")
+	assert.Contains(t, out, "  duplicate-canonical in dup.test#1.0.0: http://x/vs: dup.test#1.0.0:b/ValueSet-x.json (ValueSet, no version) is also defined by dup.test#1.0.0:a/ValueSet-x.json (ValueSet, no version)\n")
+}
