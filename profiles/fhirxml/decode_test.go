@@ -222,3 +222,47 @@ func TestPeek(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeBoundsHostileInput(t *testing.T) {
+	dec := fhirxml.NewDecoder(modeltest.Core(t))
+	var attrs, decls strings.Builder
+	for i := range 300 {
+		attrs.WriteString(` a` + itoa(i) + `="x"`)
+	}
+	for i := range 1100 {
+		decls.WriteString(` xmlns:p` + itoa(i) + `="urn:x"`)
+		if i%200 == 199 {
+			decls.WriteString(`><extension url="u"`)
+		}
+	}
+	tests := []struct {
+		name string
+		xml  string
+		want string
+	}{
+		{name: "many attributes", xml: `<Patient xmlns="http://hl7.org/fhir"` + attrs.String() + `/>`, want: "more than 256 attributes"},
+		{name: "many namespace declarations", xml: `<Patient xmlns="http://hl7.org/fhir"` + decls.String() + `>`, want: "more than 1024 namespace declarations"},
+		{name: "billion laughs", xml: `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><Patient xmlns="http://hl7.org/fhir"><id value="&lol2;"/></Patient>`, want: "<!DOCTYPE> not allowed"},
+		{name: "external entity", xml: `<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Patient xmlns="http://hl7.org/fhir"><id value="&xxe;"/></Patient>`, want: "<!DOCTYPE> not allowed"},
+		{name: "undeclared prefix", xml: `<f:Patient xmlns="http://hl7.org/fhir"/>`, want: "undeclared namespace prefix f"},
+		{name: "repeated attribute", xml: `<Patient xmlns="http://hl7.org/fhir"><id value="a" value="b"/></Patient>`, want: "attribute value repeats"},
+		{name: "lone ampersand", xml: `<Patient xmlns="http://hl7.org/fhir"><id value="a & b"/></Patient>`, want: "invalid character entity"},
+		{name: "less-than in attribute", xml: `<Patient xmlns="http://hl7.org/fhir"><id value="a<b"/></Patient>`, want: "unescaped < inside attribute value"},
+		{name: "null character reference", xml: `<Patient xmlns="http://hl7.org/fhir"><id value="&#0;"/></Patient>`, want: "invalid character entity &#0;"},
+		{name: "div prefix declared outside", xml: `<Patient xmlns="http://hl7.org/fhir" xmlns:h="http://www.w3.org/1999/xhtml"><text><status value="generated"/><h:div><h:p/></h:div></text></Patient>`, want: "namespace prefix declared outside"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := dec.Decode([]byte(tc.xml))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestAttributeNormalization(t *testing.T) {
+	dec := fhirxml.NewDecoder(modeltest.Core(t))
+	got, err := dec.Decode([]byte("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"a\r\nb\tc\nd&#xA;e\"/></Patient>"))
+	require.NoError(t, err)
+	assert.Equal(t, "a b c d\ne", got["id"])
+}

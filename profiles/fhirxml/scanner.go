@@ -60,19 +60,34 @@ type scanner struct {
 	tagBindings int
 	tagOuter    bool
 	buf         []byte
+	line        int
+	lineOff     int
 }
+
+// Limits on what one start tag and one document may declare.
+const (
+	maxAttributes = 256
+	maxBindings   = 1024
+)
 
 func newScanner(data []byte, begin int) *scanner {
-	return &scanner{data: data, pos: begin, outerMark: -1}
+	return &scanner{data: data, pos: begin, outerMark: -1, line: 1}
 }
 
+// position returns the line and column of a byte offset. Lines are counted
+// on from the previous call when off has not moved back, so reporting many
+// findings in document order stays linear.
 func (s *scanner) position(off int) (int, int) {
 	if off > len(s.data) {
 		off = len(s.data)
 	}
-	line := 1 + bytes.Count(s.data[:off], []byte("\n"))
+	if off < s.lineOff {
+		s.lineOff, s.line = 0, 1
+	}
+	s.line += bytes.Count(s.data[s.lineOff:off], []byte("\n"))
+	s.lineOff = off
 	col := off - bytes.LastIndexByte(s.data[:off], '\n')
-	return line, col
+	return s.line, col
 }
 
 func (s *scanner) errorAt(off int, format string, args ...any) *Error {
@@ -340,6 +355,9 @@ func (s *scanner) scanStart() error {
 		if end < 0 {
 			return s.errorAt(len(s.data), "unexpected EOF")
 		}
+		if len(attrNames) >= maxAttributes {
+			return s.errorAt(p, "more than %d attributes in element", maxAttributes)
+		}
 		for _, prev := range attrNames {
 			if bytes.Equal(prev, an) {
 				return s.errorAt(p, "attribute %s repeats", an)
@@ -353,6 +371,10 @@ func (s *scanner) scanStart() error {
 		value, err := s.attrValue(rawAttrs[i][0], rawAttrs[i][1])
 		if err != nil {
 			return err
+		}
+		isDecl := bytes.Equal(an, []byte("xmlns")) || bytes.HasPrefix(an, []byte("xmlns:"))
+		if isDecl && len(s.ns) >= maxBindings {
+			return s.errorAt(s.pos, "more than %d namespace declarations", maxBindings)
 		}
 		switch {
 		case bytes.Equal(an, []byte("xmlns")):
