@@ -71,6 +71,7 @@ type Engine struct {
 	cache   sync.Map
 	regexps sync.Map
 	doc     *document
+	tables  tableModel
 }
 
 // NewEngine returns an engine with the given options.
@@ -82,7 +83,9 @@ func NewEngine(opts Options) *Engine {
 		opts.MaxItems = 1_000_000
 	}
 	opts.CheckPaths = !opts.NoPathChecks
-	return &Engine{opts: opts, doc: &document{model: opts.Model}}
+	e := &Engine{opts: opts, doc: &document{model: opts.Model}}
+	e.tables, _ = opts.Model.(tableModel)
+	return e
 }
 
 // Expression is a compiled FHIRPath expression.
@@ -133,7 +136,8 @@ func (x *Expression) Evaluate(ctx context.Context, input *Node, env Env) (res Co
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	c := &evalCtx{ctx: ctx, eng: x.eng, model: x.eng.opts.Model, src: x.src, strict: x.eng.opts.Strict, env: env, input: input, options: &x.eng.opts}
+	c := ctxPool.Get().(*evalCtx)
+	*c = evalCtx{ctx: ctx, eng: x.eng, model: x.eng.opts.Model, tables: x.eng.tables, src: x.src, strict: x.eng.opts.Strict, env: env, input: input, options: &x.eng.opts}
 	var focus Collection
 	if input != nil {
 		focus = Collection{input}
@@ -143,6 +147,8 @@ func (x *Expression) Evaluate(ctx context.Context, input *Node, env Env) (res Co
 		if r := recover(); r != nil {
 			res, err = nil, &Error{Kind: ExecutionError, Msg: fmt.Sprintf("internal failure: %v", r)}
 		}
+		*c = evalCtx{}
+		ctxPool.Put(c)
 	}()
 	return x.root.eval(c, focus)
 }
@@ -162,7 +168,7 @@ func (e *Engine) NewNode(data any, typeName string) *Node {
 // Children returns the child elements called name (a FHIRPath name: value,
 // not valueQuantity) of a node, typed by the model.
 func (e *Engine) Children(n *Node, name string) []*Node {
-	c := &evalCtx{ctx: context.Background(), model: e.opts.Model, options: &Options{MaxSteps: 1 << 30, MaxItems: 1 << 30}}
+	c := evalCtx{ctx: context.Background(), model: e.opts.Model, tables: e.tables, options: &navOptions}
 	col, _ := c.children(0, n, name, nil)
 	out := make([]*Node, 0, len(col))
 	for _, v := range col {
@@ -216,4 +222,29 @@ func (c *evalCtx) regexp(at int, pat string, full bool) (*regexp.Regexp, error) 
 
 func mapIdentity(m map[string]any) uintptr {
 	return uintptr(reflect.ValueOf(m).UnsafePointer())
+}
+
+var navOptions = Options{MaxSteps: 1 << 30, MaxItems: 1 << 30, CheckPaths: false}
+
+var ctxPool = sync.Pool{New: func() any { return new(evalCtx) }}
+
+// ChildNodes returns every child element of a node, as children() does,
+// typed by the model.
+func (e *Engine) ChildNodes(n *Node) []*Node {
+	c := &evalCtx{ctx: context.Background(), model: e.opts.Model, tables: e.tables, options: &e.opts}
+	col := c.allChildren(n, nil)
+	out := make([]*Node, 0, len(col))
+	for _, v := range col {
+		out = append(out, v.(*Node))
+	}
+	return out
+}
+
+// DefinitionPath returns where the node's children are defined: the path of
+// a backbone element ("Observation.component") or the node's type name.
+func (n *Node) DefinitionPath() string {
+	if n.def != "" {
+		return n.def
+	}
+	return n.typ
 }

@@ -20,6 +20,9 @@ type evalCtx struct {
 	total   Collection
 	steps   int
 	options *Options
+	tables  tableModel
+	// descendants memoises descendants() of single nodes within one evaluation.
+	descendants map[*Node]Collection
 }
 
 func (c *evalCtx) errorf(at int, format string, args ...any) error {
@@ -214,9 +217,16 @@ func (c *evalCtx) children(at int, n *Node, name string, out Collection) (Collec
 		if !ok {
 			def = "Element"
 		}
-		info, found := c.model.Child(def, name)
-		if found {
-			return c.typedChildren(n, obj, name, info, out), nil
+		if tm := c.tables; tm != nil {
+			tbl := n.tbl
+			if tbl == nil || !ok {
+				tbl = tm.rootTable(def)
+			}
+			if e := tbl.entries[name]; e != nil {
+				return c.typedChildren(n, obj, name, e.info, e, out), nil
+			}
+		} else if info, found := c.model.Child(def, name); found {
+			return c.typedChildren(n, obj, name, info, nil, out), nil
 		}
 		if !n.poly() && c.options.CheckPaths {
 			if _, raw := obj[name]; !raw {
@@ -231,7 +241,7 @@ func (n *Node) poly() bool { return n.flags&flagPoly != 0 }
 
 const flagPoly = 1
 
-func (c *evalCtx) typedChildren(n *Node, obj map[string]any, name string, info ElementInfo, out Collection) Collection {
+func (c *evalCtx) typedChildren(n *Node, obj map[string]any, name string, info ElementInfo, ent *entry, out Collection) Collection {
 	if len(info.Types) > 1 {
 		for key, v := range obj {
 			if len(key) <= len(name) || !strings.HasPrefix(key, name) {
@@ -270,7 +280,19 @@ func (c *evalCtx) typedChildren(n *Node, obj map[string]any, name string, info E
 	if typ == "Resource" || typ == "DomainResource" {
 		flags = flagPoly
 	}
-	return appendValues(out, n, name, typ, info.Path, obj[name], obj["_"+name], flags)
+	start := len(out)
+	extKey := "_" + name
+	if ent != nil {
+		extKey = ent.ext
+	}
+	out = appendValues(out, n, name, typ, info.Path, obj[name], obj[extKey], flags)
+	if ent != nil && flags == 0 && len(out) > start {
+		sub := c.tables.subTable(ent)
+		for _, v := range out[start:] {
+			v.(*Node).tbl = sub
+		}
+	}
+	return out
 }
 
 func appendValues(out Collection, parent *Node, name, typ, def string, v any, ext any, flags uint8) Collection {
@@ -577,10 +599,10 @@ func (e *binExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
 		if !ok {
 			return nil, nil
 		}
-		return Collection{Boolean(res == (e.op == "="))}, nil
+		return boolCollection(res == (e.op == "=")), nil
 	case "~", "!~":
 		res := collectionsEquivalent(l, r)
-		return Collection{Boolean(res == (e.op == "~"))}, nil
+		return boolCollection(res == (e.op == "~")), nil
 	case "in", "contains":
 		item, coll := l, r
 		if e.op == "contains" {
@@ -597,10 +619,10 @@ func (e *binExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
 		}
 		for _, v := range coll {
 			if eq, ok := itemsEqual(item[0], v); ok && eq {
-				return Collection{Boolean(true)}, nil
+				return boolCollection(true), nil
 			}
 		}
-		return Collection{Boolean(false)}, nil
+		return boolCollection(false), nil
 	case "<", ">", "<=", ">=":
 		return c.compare(e, l, r)
 	case "&":
@@ -652,12 +674,25 @@ func (c *evalCtx) toBool3(at int, col Collection, what string) (int, error) {
 	return 1, nil
 }
 
+var (
+	trueCollection  = Collection{Boolean(true)}
+	falseCollection = Collection{Boolean(false)}
+)
+
+// boolCollection returns a shared one-item collection; results are never written to in place.
+func boolCollection(b bool) Collection {
+	if b {
+		return trueCollection[:1:1]
+	}
+	return falseCollection[:1:1]
+}
+
 func bool3(v int) Collection {
 	switch v {
 	case 0:
-		return Collection{Boolean(false)}
+		return boolCollection(false)
 	case 1:
-		return Collection{Boolean(true)}
+		return boolCollection(true)
 	}
 	return nil
 }

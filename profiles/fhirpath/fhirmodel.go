@@ -3,6 +3,7 @@ package fhirpath
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nhsconform/conform/profiles/model"
 )
@@ -13,49 +14,64 @@ func FromModel(m *model.Model) Model {
 }
 
 type modelAdapter struct {
-	m        *model.Model
-	children sync.Map
-	bases    sync.Map
-}
-
-type childResult struct {
-	info ElementInfo
-	ok   bool
+	m      *model.Model
+	tables sync.Map
+	bases  sync.Map
 }
 
 func (a *modelAdapter) Child(path, name string) (ElementInfo, bool) {
-	key := path + "\x00" + name
-	if v, ok := a.children.Load(key); ok {
-		r := v.(childResult)
-		return r.info, r.ok
+	if e := a.rootTable(path).entries[name]; e != nil {
+		return e.info, true
 	}
-	info, ok := a.lookup(path, name)
-	a.children.Store(key, childResult{info, ok})
-	return info, ok
+	return ElementInfo{}, false
 }
 
-func (a *modelAdapter) lookup(path, name string) (ElementInfo, bool) {
+func (a *modelAdapter) rootTable(path string) *table {
+	if v, ok := a.tables.Load(path); ok {
+		return v.(*table)
+	}
+	t := &table{entries: map[string]*entry{}}
+	for name, info := range a.build(path) {
+		t.entries[name] = &entry{info: info, ext: "_" + name}
+	}
+	v, _ := a.tables.LoadOrStore(path, t)
+	return v.(*table)
+}
+
+func (a *modelAdapter) subTable(e *entry) *table {
+	if t := e.sub.Load(); t != nil {
+		return t
+	}
+	def := e.info.Path
+	if def == "" && len(e.info.Types) == 1 {
+		def = e.info.Types[0]
+	}
+	t := a.rootTable(def)
+	e.sub.Store(t)
+	return t
+}
+
+func (a *modelAdapter) build(path string) map[string]ElementInfo {
 	typeName := path
 	if i := strings.IndexByte(path, '.'); i >= 0 {
 		typeName = path[:i]
 	}
 	t, ok := a.m.Type(typeName)
 	if !ok {
-		return ElementInfo{}, false
+		return nil
 	}
 	el, ok := t.Element(path)
 	if !ok {
-		return ElementInfo{}, false
+		return nil
 	}
 	code := typeName
 	if path != typeName {
 		el = el.Target()
 		code = el.TypeCode()
 	}
+	tbl := map[string]ElementInfo{}
 	for _, ch := range a.m.Children(el, code) {
-		if strings.TrimSuffix(ch.Name, "[x]") != name {
-			continue
-		}
+		name := strings.TrimSuffix(ch.Name, "[x]")
 		target := ch.Target()
 		info := ElementInfo{}
 		for _, tr := range target.Types {
@@ -67,9 +83,9 @@ func (a *modelAdapter) lookup(path, name string) (ElementInfo, bool) {
 		if len(target.Children()) > 0 {
 			info.Path = target.Path
 		}
-		return info, true
+		tbl[name] = info
 	}
-	return ElementInfo{}, false
+	return tbl
 }
 
 func (a *modelAdapter) BaseType(name string) string {
@@ -90,4 +106,22 @@ func (a *modelAdapter) HasType(name string) bool {
 	}
 	_, ok := a.m.Type(name)
 	return ok
+}
+
+// table lists the children of one definition path, each with the table of its own children.
+type table struct {
+	entries map[string]*entry
+}
+
+type entry struct {
+	info ElementInfo
+	ext  string
+	sub  atomic.Pointer[table]
+}
+
+// tableModel is a Model that hands out child tables, letting nodes keep
+// their definition instead of looking it up by path on every step.
+type tableModel interface {
+	rootTable(path string) *table
+	subTable(e *entry) *table
 }

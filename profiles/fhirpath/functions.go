@@ -140,7 +140,7 @@ func (c *evalCtx) each(e *callExpr, arg int, in Collection, f func(i int, item V
 	return nil
 }
 
-func boolResult(b bool) (Collection, error) { return Collection{Boolean(b)}, nil }
+func boolResult(b bool) (Collection, error) { return boolCollection(b), nil }
 
 func init() {
 	functions = map[string]*function{
@@ -756,6 +756,15 @@ func childrenFn(c *evalCtx, e *callExpr, in, focus Collection) (Collection, erro
 }
 
 func descendantsFn(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
+	var key *Node
+	if len(in) == 1 {
+		key, _ = in[0].(*Node)
+		if key != nil {
+			if memo, ok := c.descendants[key]; ok {
+				return memo, nil
+			}
+		}
+	}
 	var out Collection
 	queue := in
 	for len(queue) > 0 {
@@ -773,6 +782,12 @@ func descendantsFn(c *evalCtx, e *callExpr, in, focus Collection) (Collection, e
 			return nil, err
 		}
 		queue = next
+	}
+	if key != nil {
+		if c.descendants == nil {
+			c.descendants = map[*Node]Collection{}
+		}
+		c.descendants[key] = out[:len(out):len(out)]
 	}
 	return out, nil
 }

@@ -49,6 +49,11 @@ func collectionsEquivalent(l, r Collection) bool {
 
 // itemsEqual compares two items; ok is false when equality is unknown.
 func itemsEqual(a, b Value) (bool, bool) {
+	if sa, ok := plainString(a); ok {
+		if sb, ok := plainString(b); ok {
+			return sa == sb, true
+		}
+	}
 	pa, oka := operand(a)
 	pb, okb := operand(b)
 	if !oka || !okb {
@@ -263,7 +268,7 @@ func (c *evalCtx) compare(e *binExpr, l, r Collection) (Collection, error) {
 	case ">=":
 		res = cmp >= 0
 	}
-	return Collection{Boolean(res)}, nil
+	return boolCollection(res), nil
 }
 
 type compareError struct{ a, b Value }
@@ -537,4 +542,20 @@ func operand(v Value) (Value, bool) {
 		}
 	}
 	return primitive(v)
+}
+
+// plainString returns the text of a String or of a string-valued FHIR primitive without boxing it.
+func plainString(v Value) (string, bool) {
+	switch x := v.(type) {
+	case String:
+		return string(x), true
+	case *Node:
+		s, ok := x.data.(string)
+		if !ok {
+			return "", false
+		}
+		st := systemTypes[x.typ]
+		return s, st == "String" || (st == "" && (x.typ == "" || strings.HasPrefix(x.typ, "System.String")))
+	}
+	return "", false
 }

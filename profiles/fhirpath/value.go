@@ -113,6 +113,7 @@ type Node struct {
 	parent *Node
 	doc    *document
 	flags  uint8
+	tbl    *table
 }
 
 type document struct {
