@@ -29,6 +29,7 @@ const BasePath = "/fhir"
 const (
 	DefaultMaxBodyBytes = 8 << 20
 	DefaultMaxVersions  = 200_000
+	DefaultMaxStoreSize = 512 << 20
 	DefaultPushTimeout  = 10 * time.Second
 	maxPendingPushes    = 64
 	maxRememberedIDs    = 100_000
@@ -62,6 +63,8 @@ type Options struct {
 	MaxBodyBytes int64
 	// MaxVersions bounds the resource versions held; 0 means DefaultMaxVersions.
 	MaxVersions int
+	// MaxStoreSize bounds the bytes of stored resource versions; 0 means DefaultMaxStoreSize.
+	MaxStoreSize int64
 }
 
 // Server is the reference FHIR server; it is an http.Handler safe for
@@ -96,6 +99,9 @@ func New(opts Options) (*Server, error) {
 	if opts.MaxVersions <= 0 {
 		opts.MaxVersions = DefaultMaxVersions
 	}
+	if opts.MaxStoreSize <= 0 {
+		opts.MaxStoreSize = DefaultMaxStoreSize
+	}
 	if opts.PushClient == nil {
 		opts.PushClient = &http.Client{Timeout: DefaultPushTimeout}
 	}
@@ -113,7 +119,7 @@ func New(opts Options) (*Server, error) {
 		opts:      opts,
 		faults:    fs,
 		profiles:  profiles,
-		store:     newStore(opts.MaxVersions),
+		store:     newStore(opts.MaxVersions, opts.MaxStoreSize),
 		started:   opts.Clock(),
 		seenIDs:   map[string]bool{},
 		pushSlots: make(chan struct{}, maxPendingPushes),

@@ -141,6 +141,15 @@ func TestStoreLimit(t *testing.T) {
 	assert.Equal(t, 201, e.do("POST", "/fhir/Patient", patient("1"), nil).status)
 	assert.Equal(t, 201, e.do("POST", "/fhir/Patient", patient("2"), nil).status)
 	assert.Equal(t, 507, e.do("POST", "/fhir/Patient", patient("3"), nil).status)
+
+	small, err := New(Options{MaxStoreSize: 500})
+	require.NoError(t, err)
+	se := &testEnv{t: t, srv: small, pushes: &pushRecorder{}}
+	assert.Equal(t, 201, se.do("POST", "/fhir/Patient", patient("1"), nil).status)
+	full := se.do("POST", "/fhir", transaction(), nil)
+	assert.Equal(t, 507, full.status, string(full.raw))
+	assert.Equal(t, jsonInt(1), se.do("GET", "/fhir/Patient", nil, nil).body["total"], "the failed transaction was rolled back")
+	assert.Equal(t, 201, se.do("POST", "/fhir/Patient", patient("2"), nil).status, "rollback frees its bytes")
 }
 
 func TestConditionalInteractions(t *testing.T) {

@@ -47,12 +47,14 @@ type store struct {
 	order    map[string][]string
 	versions int
 	limit    int
+	size     int64
+	maxSize  int64
 }
 
-var errStoreFull = errors.New("the server holds its maximum number of resource versions")
+var errStoreFull = errors.New("the server holds its maximum number or size of resource versions")
 
-func newStore(limit int) *store {
-	return &store{types: map[string]map[string]*record{}, order: map[string][]string{}, limit: limit}
+func newStore(limit int, maxSize int64) *store {
+	return &store{types: map[string]map[string]*record{}, order: map[string][]string{}, limit: limit, maxSize: maxSize}
 }
 
 // get returns the current version (possibly a deletion) or nil. Callers hold mu.
@@ -150,6 +152,9 @@ func (s *store) put(typ, id string, res map[string]any, method string, now time.
 	if err != nil {
 		return nil, err
 	}
+	if s.size+int64(len(body)) > s.maxSize {
+		return nil, errStoreFull
+	}
 	v := &version{typ: typ, id: id, vid: vid, updated: now, method: method, body: body, res: stamped}
 	if r == nil {
 		r = &record{}
@@ -158,6 +163,7 @@ func (s *store) put(typ, id string, res map[string]any, method string, now time.
 	}
 	r.versions = append(r.versions, v)
 	s.versions++
+	s.size += int64(len(body))
 	if undo != nil {
 		*undo = append(*undo, undoStep{typ: typ, id: id, prevLen: prevLen})
 	}
@@ -189,6 +195,9 @@ func (s *store) rollback(undo []undoStep) {
 		r := s.types[u.typ][u.id]
 		if r == nil {
 			continue
+		}
+		for _, v := range r.versions[u.prevLen:] {
+			s.size -= int64(len(v.body))
 		}
 		s.versions -= len(r.versions) - u.prevLen
 		r.versions = r.versions[:u.prevLen]
