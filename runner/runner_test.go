@@ -261,3 +261,21 @@ func TestCancelledRun(t *testing.T) {
 	require.NotNil(t, rec)
 	assert.Equal(t, conformance.ExitIncomplete, rec.ExitCode())
 }
+
+func TestGodogFormatterGetsExchangesAsAttachments(t *testing.T) {
+	srv := runnertest.New(secretToken)
+	defer srv.Close()
+	cfg := testConfig(t, srv.URL, "bad/undefined.feature")
+	var out strings.Builder
+	cfg.GodogFormat = "cucumber"
+	cfg.GodogOutput = &out
+	_, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Contains(t, out.String(), `"mime_type": "application/json"`)
+	assert.NotContains(t, out.String(), secretToken)
+
+	cfg.GodogFormat = "nonsense"
+	_, err = Run(context.Background(), cfg)
+	var ce *ConfigError
+	assert.ErrorAs(t, err, &ce)
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/runner"
+	"github.com/nhsconform/conform/runner/redact"
 	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/runner/steps"
 )
@@ -217,4 +218,23 @@ func TestStepsCommand(t *testing.T) {
 	assert.Equal(t, steps.Markdown(), stdout)
 	_, _, code = runCLI(t, "", nil, "steps", "-o", "html")
 	assert.Equal(t, conformance.ExitUsage, code)
+}
+
+func FuzzParseHeaders(f *testing.F) {
+	f.Add("X-Request-Id: abc")
+	f.Add("Authorization: Bearer tok-1")
+	f.Add("bad\r\nheader: x")
+	f.Fuzz(func(t *testing.T, v string) {
+		h, err := parseHeaders([]string{v}, redact.New())
+		if err != nil {
+			return
+		}
+		for name, values := range h {
+			for _, val := range values {
+				if strings.ContainsAny(name+val, "\r\n") {
+					t.Fatalf("header %q: %q accepted", name, val)
+				}
+			}
+		}
+	})
 }

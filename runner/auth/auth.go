@@ -283,6 +283,13 @@ func (f *Fetcher) fetch(ctx context.Context) (Token, error) {
 	if len(body) > maxTokenResponse {
 		return Token{}, &TokenError{Endpoint: endpoint, Status: resp.StatusCode, Detail: "answer larger than 64 KiB"}
 	}
+	return f.parseAnswer(endpoint, resp.StatusCode, body, now)
+}
+
+// parseAnswer reads a token endpoint's answer: an access token and its
+// lifetime (expires_in as a number or, as NHS England sends it, a string;
+// 300 s when absent), or the error it reports.
+func (f *Fetcher) parseAnswer(endpoint string, status int, body []byte, now time.Time) (Token, error) {
 	var answer struct {
 		AccessToken string          `json:"access_token"`
 		ExpiresIn   json.RawMessage `json:"expires_in"`
@@ -290,22 +297,23 @@ func (f *Fetcher) fetch(ctx context.Context) (Token, error) {
 		Description string          `json:"error_description"`
 	}
 	jsonErr := json.Unmarshal(body, &answer)
+	answer.AccessToken = strings.TrimSpace(answer.AccessToken)
 	if answer.AccessToken != "" {
 		f.red.Add(answer.AccessToken)
 	}
-	if resp.StatusCode != http.StatusOK {
+	if status != http.StatusOK {
 		detail := strings.TrimSpace(answer.Error + " " + answer.Description)
 		if detail == "" {
-			detail = truncate(f.red.String(string(body)), 200)
+			detail = truncate(string(body), 200)
 		}
-		return Token{}, &TokenError{Endpoint: endpoint, Status: resp.StatusCode, Detail: f.red.String(detail)}
+		return Token{}, &TokenError{Endpoint: endpoint, Status: status, Detail: truncate(f.red.String(detail), 500)}
 	}
 	if jsonErr != nil || answer.AccessToken == "" {
-		return Token{}, &TokenError{Endpoint: endpoint, Status: resp.StatusCode, Detail: "answer has no access_token"}
+		return Token{}, &TokenError{Endpoint: endpoint, Status: status, Detail: "answer has no access_token"}
 	}
 	expiresIn := 300
 	if s := strings.Trim(string(answer.ExpiresIn), `"`); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 1<<24 {
 			expiresIn = n
 		}
 	}

@@ -233,3 +233,26 @@ func TestMutualTLS(t *testing.T) {
 	_, err = TLSConfig(TLSFiles{CAFile: filepath.Join(dir, "client.key")})
 	assert.ErrorContains(t, err, "no PEM certificate")
 }
+
+func FuzzParseAnswer(f *testing.F) {
+	f.Add(200, []byte(`{"access_token":"abc-token","expires_in":"599"}`))
+	f.Add(401, []byte(`{"error":"invalid_client","error_description":"secret-xyz"}`))
+	f.Add(200, []byte(`{"access_token":"t","expires_in":99999999999999}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		fe := &Fetcher{red: redact.New("secret-xyz")}
+		now := time.Unix(1_800_000_000, 0)
+		tok, err := fe.parseAnswer("http://token", status, body, now)
+		if err != nil {
+			if strings.Contains(err.Error(), "secret-xyz") {
+				t.Fatalf("secret in %q", err)
+			}
+			return
+		}
+		if tok.Value == "" || !tok.Expires.After(now) {
+			t.Fatalf("unusable token %+v", tok)
+		}
+		if fe.red.String(tok.Value) == tok.Value {
+			t.Fatalf("token %q not registered with the redactor", tok.Value)
+		}
+	})
+}

@@ -517,7 +517,7 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 		return time.Duration(secs) * time.Second, true
 	}
 	if at, err := http.ParseTime(v); err == nil {
-		return max(time.Until(at), 0), true
+		return min(max(time.Until(at), 0), 24*time.Hour), true
 	}
 	return 0, false
 }

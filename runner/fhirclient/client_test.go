@@ -289,3 +289,17 @@ func TestNewRejectsBadBaseURL(t *testing.T) {
 		assert.Error(t, err, base)
 	}
 }
+
+func FuzzRetryAfter(f *testing.F) {
+	f.Add("120")
+	f.Add("Wed, 21 Oct 2015 07:28:00 GMT")
+	f.Add("-1")
+	f.Add("Fri, 01 Jan 2100 00:00:00 GMT")
+	f.Add("99999999999999999999")
+	f.Fuzz(func(t *testing.T, v string) {
+		resp := &http.Response{Header: http.Header{"Retry-After": {v}}}
+		if d, ok := retryAfter(resp); ok && (d < 0 || d > 24*time.Hour) {
+			t.Fatalf("Retry-After %q gave %s", v, d)
+		}
+	})
+}
