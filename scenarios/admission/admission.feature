@@ -192,7 +192,7 @@ Feature: Admission of an inpatient
     When I send the Bundle from "fixtures/admission-transaction.json" as a transaction
     Then the response status should be 200
     And the FHIRPath "Bundle.type = 'transaction-response'" should be true
-    And I store the FHIRPath "Bundle.entry[1].response.location.replaceMatches('^(.*/)?Encounter/([^/]+).*$', '$2')" as "encounterId"
+    And I store the FHIRPath "iif(Bundle.entry[1].resource.exists(), Bundle.entry[1].resource.id, Bundle.entry[1].response.location.replaceMatches('^(.*/)?Encounter/([^/]+).*$', '$2'))" as "encounterId"
     When I send a GET request to "Encounter/{{encounterId}}"
     Then the response status should be 200
     And the FHIRPath "Encounter.subject.reference.startsWith('urn:')" should be false

@@ -312,7 +312,10 @@ func (p *Pack) readFeature(name string, data []byte, files map[string][]byte) ([
 	for _, pk := range gherkin.Pickles(*doc, name, newID) {
 		line := 0
 		if ids := pk.AstNodeIds; len(ids) > 0 {
-			line = lines[ids[0]]
+			line = lines[ids[len(ids)-1]]
+			if line == 0 {
+				line = lines[ids[0]]
+			}
 		}
 		s := Scenario{Name: pk.Name, URI: strings.TrimPrefix(name, p.Dir+"/"), Line: line}
 		var levels []conformance.Level

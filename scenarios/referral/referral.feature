@@ -33,7 +33,7 @@ Feature: BaRS referral from 111 to an emergency department
 
   @REF-02 @MUST
   Scenario: A refusal echoes X-Request-Id
-    When I send the message from "fixtures/referral-header-not-first.json" to $process-message
+    When I send the message from "fixtures/referral-invalid-header-not-first.json" to $process-message
     Then the response status should be one of "400, 422"
     And the response header "X-Request-Id" should echo the request
 
@@ -45,7 +45,7 @@ Feature: BaRS referral from 111 to an emergency department
 
   @REF-03 @MUST
   Scenario: A refusal echoes X-Correlation-Id
-    When I send the message from "fixtures/referral-header-not-first.json" to $process-message
+    When I send the message from "fixtures/referral-invalid-header-not-first.json" to $process-message
     Then the response status should be one of "400, 422"
     And the response header "X-Correlation-Id" should echo the request
 
@@ -101,7 +101,7 @@ Feature: BaRS referral from 111 to an emergency department
 
   @REF-07 @MUST
   Scenario: A message whose first entry is not the MessageHeader is refused
-    When I send the message from "fixtures/referral-header-not-first.json" to $process-message
+    When I send the message from "fixtures/referral-invalid-header-not-first.json" to $process-message
     Then the response status should be 400
     And the response should be a "OperationOutcome" resource
 
@@ -144,7 +144,7 @@ Feature: BaRS referral from 111 to an emergency department
   Scenario: The receiver answers with a servicerequest-response
     When I send the message from "fixtures/referral.json" to $process-message
     Then the response status should be 200
-    Then within 5 seconds a message should be received where the FHIRPath "Bundle.entry.resource.ofType(ServiceRequest).id = %serviceRequestId" is true
+    Then within 10 seconds a message should be received where the FHIRPath "Bundle.entry.resource.ofType(ServiceRequest).id = %serviceRequestId" is true
     And the FHIRPath "Bundle.type = 'message'" should be true
     And the FHIRPath "Bundle.entry.first().resource.ofType(MessageHeader).event.where(system = 'https://fhir.nhs.uk/CodeSystem/message-events-bars').code = 'servicerequest-response'" should be true
     And the FHIRPath "Bundle.entry.first().resource.ofType(MessageHeader).response.code = 'ok'" should be true
@@ -153,5 +153,5 @@ Feature: BaRS referral from 111 to an emergency department
   Scenario: The response names the referral it answers
     When I send the message from "fixtures/referral.json" to $process-message
     Then the response status should be 200
-    Then within 5 seconds a message should be received where the FHIRPath "Bundle.entry.resource.ofType(ServiceRequest).id = %serviceRequestId" is true
+    Then within 10 seconds a message should be received where the FHIRPath "Bundle.entry.resource.ofType(ServiceRequest).id = %serviceRequestId" is true
     And the FHIRPath "Bundle.entry.first().resource.ofType(MessageHeader).response.identifier = %bundleId" should be true
