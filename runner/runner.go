@@ -143,6 +143,9 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		if _, err := fs.Stat(cfg.Features, name); err != nil {
 			return nil, &FeatureError{Err: fmt.Errorf("open feature path %s: %w", p, err)}
 		}
+		if err := checkFeatureSizes(cfg.Features, name); err != nil {
+			return nil, &FeatureError{Err: err}
+		}
 	}
 
 	runID := fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405Z"), runCounter.Add(1))
@@ -244,6 +247,28 @@ func splitLine(p string) (string, string) {
 		}
 	}
 	return p, ""
+}
+
+// maxFeatureBytes bounds one feature file: godog reads each whole.
+const maxFeatureBytes = 10 << 20
+
+func checkFeatureSizes(fsys fs.FS, root string) error {
+	return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read feature path %s: %w", p, err)
+		}
+		if d.IsDir() || (!strings.HasSuffix(p, ".feature") && p != root) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return fmt.Errorf("read feature file %s: %w", p, err)
+		}
+		if info.Size() > maxFeatureBytes {
+			return fmt.Errorf("feature file %s is larger than %d bytes", p, maxFeatureBytes)
+		}
+		return nil
+	})
 }
 
 // index maps godog pickles to their pre-filled place in the Record.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -278,4 +279,13 @@ func TestGodogFormatterGetsExchangesAsAttachments(t *testing.T) {
 	_, err = Run(context.Background(), cfg)
 	var ce *ConfigError
 	assert.ErrorAs(t, err, &ce)
+}
+
+func TestOversizedFeatureRefused(t *testing.T) {
+	big := strings.Repeat("# comment line\n", maxFeatureBytes/15+10)
+	cfg := Config{Target: "http://127.0.0.1:1", Features: fstest.MapFS{"big/a.feature": {Data: []byte("Feature: a\n" + big)}}, Paths: []string{"big"}}
+	_, err := Run(context.Background(), cfg)
+	var fe *FeatureError
+	require.ErrorAs(t, err, &fe)
+	assert.Contains(t, err.Error(), "big/a.feature is larger than")
 }

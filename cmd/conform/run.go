@@ -341,6 +341,16 @@ fixtures, values never stored).`)
 	if err != nil {
 		return usageError(e, name, "%v", err)
 	}
+	for _, o := range outs {
+		if o.file == "" {
+			continue
+		}
+		f, err := os.OpenFile(o.file, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return usageError(e, name, "cannot write -o %s=%s: %v", o.format, o.file, err)
+		}
+		f.Close()
+	}
 	red := redact.New()
 	header, err := parseHeaders(*headers, red)
 	if err != nil {

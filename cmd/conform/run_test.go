@@ -63,6 +63,7 @@ func TestRunUsage(t *testing.T) {
 		{name: "syntax error", args: []string{"--target", srv.URL, "--features", features("bad/syntax.feature")}, wantErr: "syntax.feature:6:3: expected"},
 		{name: "bad tags", args: []string{"--target", srv.URL, "--features", features("pass"), "--tags", "@a&&"}, wantErr: "is not a tag"},
 		{name: "nothing selected", args: []string{"--target", srv.URL, "--features", features("pass"), "--tags", "@none"}, wantErr: "no scenario selected"},
+		{name: "unwritable output", args: []string{"--target", srv.URL, "--features", features("pass"), "-o", "json=" + filepath.Join("no", "such", "dir", "x.json")}, wantErr: "cannot write -o json="},
 		{name: "bad concurrency", args: []string{"--target", srv.URL, "--features", features("pass"), "--concurrency", "0"}, wantErr: "--concurrency"},
 	}
 	for _, tc := range tests {
