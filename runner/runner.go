@@ -53,6 +53,10 @@ type Config struct {
 	FHIRPath  steps.FHIRPath
 	// Listen, when set, starts a receiving endpoint for pushed messages.
 	Listen string
+	// Receiver is an already started receiving endpoint to use instead of
+	// Listen (so its URL can be handed to a server before the run); Run does
+	// not close it.
+	Receiver *receiver.Receiver
 	// ReceiverURL is the receiving endpoint's base URL as the system under
 	// test reaches it ({{receiver}}); default http://LISTEN-ADDRESS.
 	ReceiverURL string
@@ -187,7 +191,11 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	}
 
 	env := &steps.Env{Client: client, Validator: cfg.Validator, FHIRPath: cfg.FHIRPath, Features: cfg.Features, RunID: runID, Redactor: cfg.Redactor}
-	if cfg.Listen != "" {
+	switch {
+	case cfg.Receiver != nil:
+		env.Receiver = cfg.Receiver
+		rec.Receiver = cfg.Receiver.URL()
+	case cfg.Listen != "":
 		r, err := receiver.Listen(cfg.Listen, receiver.Options{PublicURL: cfg.ReceiverURL})
 		if err != nil {
 			return nil, &ConfigError{Err: err}

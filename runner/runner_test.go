@@ -17,6 +17,7 @@ import (
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/runner/auth"
+	"github.com/nhsconform/conform/runner/receiver"
 	"github.com/nhsconform/conform/runner/redact"
 	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/runner/steps"
@@ -250,6 +251,21 @@ func TestPushedMessages(t *testing.T) {
 	assert.Equal(t, conformance.StatusFail, late.Status)
 	assert.Contains(t, late.Steps[0].Error, "no message at /never arrived within 1 seconds")
 	assert.NotEmpty(t, rec.Receiver)
+}
+
+func TestPreStartedReceiver(t *testing.T) {
+	srv := runnertest.New(secretToken)
+	defer srv.Close()
+	r, err := receiver.Listen("127.0.0.1:0", receiver.Options{})
+	require.NoError(t, err)
+	defer r.Close()
+	cfg := testConfig(t, srv.URL, "push/discharge.feature:3")
+	cfg.Receiver = r
+	rec, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.Equal(t, conformance.ExitPass, rec.ExitCode())
+	assert.Equal(t, r.URL(), rec.Receiver)
+	assert.Equal(t, 1, r.Received())
 }
 
 func TestCancelledRun(t *testing.T) {
