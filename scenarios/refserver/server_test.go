@@ -672,3 +672,35 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestClockStampsAndLastUpdatedSearch(t *testing.T) {
+	now := time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)
+	srv, err := New(Options{Clock: func() time.Time { return now }})
+	require.NoError(t, err)
+	e := &testEnv{t: t, srv: srv, pushes: &pushRecorder{}}
+	first := e.do("POST", "/fhir/Patient", patient("1"), nil)
+	assert.Equal(t, "2025-03-01T09:30:00.000Z", first.str("meta", "lastUpdated"))
+	assert.Equal(t, "Sat, 01 Mar 2025 09:30:00 GMT", first.header.Get("Last-Modified"))
+	now = now.Add(24 * time.Hour)
+	e.do("POST", "/fhir/Patient", patient("2"), nil)
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{query: "_lastUpdated=2025-03-01", want: 1},
+		{query: "_lastUpdated=eq2025-03", want: 2},
+		{query: "_lastUpdated=gt2025-03-01", want: 1},
+		{query: "_lastUpdated=ge2025-03-01", want: 2},
+		{query: "_lastUpdated=lt2025-03-02", want: 1},
+		{query: "_lastUpdated=le2025-03-02", want: 2},
+		{query: "_lastUpdated=ne2025-03-01", want: 1},
+		{query: "_lastUpdated=eq2025-03-01T09:30:00Z", want: 1},
+		{query: "_lastUpdated=gt2025-03-01T09:30:00%2B01:00", want: 2},
+		{query: "_lastUpdated=sa2025-03-01T23:59:59.999Z", want: 1},
+		{query: "_lastUpdated=eb2025", want: 0},
+	}
+	for _, tc := range tests {
+		r := e.do("GET", "/fhir/Patient?"+tc.query, nil, nil)
+		assert.Equal(t, jsonInt(tc.want), r.body["total"], tc.query)
+	}
+}
