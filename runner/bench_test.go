@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -45,13 +46,17 @@ func BenchmarkStepOverhead(b *testing.B) {
 		}
 		return time.Since(start)
 	}
-	var rawTotal, runTotal time.Duration
+	var rawTotal, runTotal, rawCPU, runCPU time.Duration
 	b.ResetTimer()
 	for b.Loop() {
+		c0 := cpuTime()
 		rawTotal += raw()
+		c1 := cpuTime()
 		start := time.Now()
 		rec, err := Run(context.Background(), cfg)
 		runTotal += time.Since(start)
+		runCPU += cpuTime() - c1
+		rawCPU += c1 - c0
 		if err != nil || rec.ExitCode() != conformance.ExitPass {
 			b.Fatalf("run failed: %v %+v", err, rec)
 		}
@@ -60,6 +65,17 @@ func BenchmarkStepOverhead(b *testing.B) {
 	b.ReportMetric(float64(rawTotal.Nanoseconds())/requests, "raw-ns/request")
 	b.ReportMetric(float64(runTotal.Nanoseconds())/requests, "runner-ns/request-step")
 	b.ReportMetric(float64((runTotal-rawTotal).Nanoseconds())/requests, "overhead-ns/request-step")
+	b.ReportMetric(float64((runCPU-rawCPU).Nanoseconds())/requests, "overhead-cpu-ns/request-step")
+}
+
+// cpuTime is the process's user and system CPU time so far (client and
+// loopback server alike).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkHundredScenarios runs 100 scenarios (create, read, four checks
@@ -86,10 +102,14 @@ func BenchmarkHundredScenarios(b *testing.B) {
 	}
 	cfg := Config{Target: srv.URL, Features: fsys, Paths: []string{"many.feature"}, Concurrency: 8, Timeout: 5 * time.Second,
 		FHIRPath: steps.NewEngine(fhirpath.NewEngine(fhirpath.Options{}))}
+	var cpu time.Duration
 	for b.Loop() {
+		c0 := cpuTime()
 		rec, err := Run(context.Background(), cfg)
+		cpu += cpuTime() - c0
 		if err != nil || rec.ExitCode() != conformance.ExitPass || len(rec.Scenarios) != 100 {
 			b.Fatalf("run failed: %v", err)
 		}
 	}
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 }
