@@ -38,3 +38,33 @@ func FuzzGenerate(f *testing.F) {
 		}
 	})
 }
+
+func FuzzGenerateOnHostileBase(f *testing.F) {
+	f.Add(`[{"path":"X"},{"path":"X.a","type":[{"code":"Quantity"}]},{"path":"X.b","contentReference":"#X.b"},{"path":"X.c","slicing":{"rules":"closed"}},{"path":"X.c","sliceName":"s"}]`,
+		`[{"path":"X.a.value","min":1},{"path":"X.b.b.b"},{"path":"X.c","sliceName":"t"},{"path":"X.c","sliceName":"s/u"}]`)
+	f.Add(`[{"path":"X"},{"path":"X.a","contentReference":"#X"},{"path":"Y.z"}]`, `[{"path":"X.a.a.a.a"},{"path":"X.valueString"}]`)
+	g0 := &Generator{Resolve: coreSet(f).ResolveJSON}
+	f.Fuzz(func(t *testing.T, baseElems, diffElems string) {
+		var be, de []any
+		if decodeNumbers(baseElems, &be) != nil || decodeNumbers(diffElems, &de) != nil {
+			return
+		}
+		base := profile(testSD+"base", fhirSD+"Basic", "X")
+		base["snapshot"] = map[string]any{"element": be}
+		sd := profile(testSD+"fuzz", testSD+"base", "X")
+		sd["differential"] = map[string]any{"element": de}
+		g := &Generator{Resolve: func(url string) (map[string]any, bool) {
+			if stripVersion(url) == testSD+"base" {
+				return base, true
+			}
+			return g0.Resolve(url)
+		}}
+		_, _, _ = g.Generate(sd)
+	})
+}
+
+func decodeNumbers(s string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
