@@ -314,8 +314,8 @@ func readTarball(r io.Reader, source string) (*Package, error) {
 			}
 			continue
 		}
-		data, err := io.ReadAll(io.LimitReader(tr, MaxFileSize+1))
-		if err != nil {
+		data := make([]byte, h.Size)
+		if _, err := io.ReadFull(tr, data); err != nil {
 			return nil, fmt.Errorf("read tarball entry %s: %w", h.Name, err)
 		}
 		files = append(files, tarFile{name: name, data: data})
