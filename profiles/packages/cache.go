@@ -152,9 +152,6 @@ type InstallResult struct {
 	AlreadyInstalled bool
 }
 
-// ErrInstalled means the package is already installed and Replace was not set.
-var ErrInstalled = errors.New("already installed")
-
 // Install writes p into the cache as name#version/package with its
 // package.json, one file per resource and a generated .index.json. XML
 // resources are converted to JSON when p belongs to a Set with an XML

@@ -56,10 +56,7 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	if e.Size > e.Limit {
-		return fmt.Sprintf("too large: over the limit of %d bytes", e.Limit)
-	}
-	return fmt.Sprintf("too large: limit %d", e.Limit)
+	return fmt.Sprintf("too large: %d bytes, over the limit of %d bytes", e.Size, e.Limit)
 }
 
 // NotInstalledError means a package is not in the FHIR package cache.

@@ -100,7 +100,7 @@ func (r *Resource) Canonical() string {
 	return r.URL + "|" + r.Version
 }
 
-// String names the resource for messages: package, file and type/id.
+// String names the resource for messages as name#version:file.
 func (r *Resource) String() string {
 	pkg := ""
 	if r.Package != nil {
