@@ -311,6 +311,18 @@ func TestGenerateErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "a specialization",
+			sd: func() map[string]any {
+				sd, _ := coreSet(t).ResolveJSON(fhirSD + "Patient")
+				return sd
+			}(),
+			check: func(t *testing.T, err error) {
+				var de *DefinitionError
+				require.ErrorAs(t, err, &de)
+				assert.Equal(t, "derivation", de.Path)
+			},
+		},
+		{
 			name: "a max that is not a number",
 			sd:   profile(testSD+"o", fhirSD+"Observation", "Observation", el("Observation.note", "max", "many")),
 			check: func(t *testing.T, err error) {

@@ -135,7 +135,8 @@ func (g *Generator) SnapshotFor(url string) (map[string]any, []Warning, error) {
 
 // Generate builds a snapshot for sd from its differential, ignoring any
 // snapshot sd already has. Base definitions and type profiles come from
-// SnapshotFor. sd is not modified; the result is a new map.
+// SnapshotFor. sd is not modified; the result is a new top-level map that
+// shares sd's other properties.
 func (g *Generator) Generate(sd map[string]any) (map[string]any, []Warning, error) {
 	g.genMu.Lock()
 	defer g.genMu.Unlock()
@@ -186,6 +187,9 @@ func (g *Generator) generate(sd map[string]any, chain []string) (map[string]any,
 	url := str(sd, "url")
 	if rt := str(sd, "resourceType"); rt != "StructureDefinition" {
 		return nil, nil, &DefinitionError{Profile: url, Path: "resourceType", Message: fmt.Sprintf("is %q, not StructureDefinition", rt)}
+	}
+	if d := str(sd, "derivation"); d != "" && d != "constraint" {
+		return nil, nil, &DefinitionError{Profile: url, Path: "derivation", Message: fmt.Sprintf("is %q: only constraints on a base definition are generated from differentials", d)}
 	}
 	diff := elementsOf(sd, "differential")
 	if len(diff) == 0 {
