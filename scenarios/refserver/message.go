@@ -132,8 +132,8 @@ func parseMessage(in map[string]any) (*message, error) {
 		if res == nil {
 			return nil, badRequest("message entry %d has no resource", i)
 		}
-		if _, ok := res["resourceType"].(string); !ok {
-			return nil, badRequest("message entry %d has no resourceType", i)
+		if rt, _ := res["resourceType"].(string); !resourceTypes[rt] {
+			return nil, badRequest("message entry %d has no known resourceType", i)
 		}
 		msg.entries = append(msg.entries, res)
 		u, _ := em["fullUrl"].(string)

@@ -392,6 +392,8 @@ func (s *Server) searchset(base string, q *searchQuery, matches []*version) map[
 	}
 	if len(page) > q.count {
 		page = page[:q.count]
+	}
+	if q.count > 0 && q.offset+q.count < len(matches) {
 		links = append(links, map[string]any{"relation": "next", "url": path + "?" + q.canonicalQuery(q.offset+q.count)})
 	}
 	entries := make([]any, 0, len(page))

@@ -237,6 +237,13 @@ func TestSearch(t *testing.T) {
 	assert.Len(t, rest.body["entry"], 2)
 	assert.Equal(t, ids[2], rest.str("entry", "0", "resource", "id"))
 
+	countOnly := e.do("GET", "/fhir/Encounter?_count=0", nil, nil)
+	assert.Equal(t, jsonInt(4), countOnly.body["total"])
+	assert.Empty(t, countOnly.body["entry"])
+	assert.Len(t, countOnly.body["link"], 1, "no next link for _count=0")
+	last := e.do("GET", "/fhir/Encounter?_count=2&_offset=2", nil, nil)
+	assert.Len(t, last.body["link"], 1, "no next link on the last page")
+
 	post := e.do("POST", "/fhir/Encounter/_search", "status=finished", map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	assert.Equal(t, jsonInt(1), post.body["total"])
 
