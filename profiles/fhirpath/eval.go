@@ -64,6 +64,9 @@ func (e *indexVarExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
 
 func (e *totalExpr) eval(c *evalCtx, focus Collection) (Collection, error) { return c.total, nil }
 
+// maxStringLength bounds the strings an evaluation can build.
+const maxStringLength = 1 << 24
+
 var wellKnownConstants = map[string]string{
 	"sct":   "http://snomed.info/sct",
 	"loinc": "http://loinc.org",
@@ -636,6 +639,9 @@ func (e *binExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
 		rs, err := c.stringOf(e.at, r)
 		if err != nil {
 			return nil, err
+		}
+		if len(ls)+len(rs) > maxStringLength {
+			return nil, c.errorf(e.at, "string longer than %d bytes", maxStringLength)
 		}
 		return Collection{String(ls + rs)}, nil
 	}

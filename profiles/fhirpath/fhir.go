@@ -92,10 +92,11 @@ func (c *evalCtx) findInBundle(bundle, from *Node, ref string) *Node {
 		}
 	}
 	want := ref
-	if !strings.Contains(ref, "://") && !strings.HasPrefix(ref, "urn:") && base != "" {
-		parts := strings.Split(ref, "/")
-		if i := strings.LastIndex(base, "/"+parts[0]+"/"); i >= 0 && len(parts) >= 2 {
-			want = base[:i+1] + ref
+	if !strings.Contains(ref, "://") && !strings.HasPrefix(ref, "urn:") && strings.Contains(base, "://") {
+		if i := strings.LastIndexByte(base, '/'); i > 0 {
+			if j := strings.LastIndexByte(base[:i], '/'); j > 0 {
+				want = base[:j+1] + ref
+			}
 		}
 	}
 	for _, ev := range entries {

@@ -2,6 +2,7 @@ package fhirpath
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -377,6 +378,9 @@ func arith(op string, a, b Value) (Value, error) {
 	switch x := a.(type) {
 	case String:
 		if y, ok := b.(String); ok && op == "+" {
+			if len(x)+len(y) > maxStringLength {
+				return nil, fmt.Errorf("string longer than %d bytes", maxStringLength)
+			}
 			return String(string(x) + string(y)), nil
 		}
 		return nil, bad
