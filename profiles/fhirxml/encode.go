@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 
@@ -102,63 +103,76 @@ func (w *writer) resource(res map[string]any, at *loc, depth int, root bool) err
 }
 
 // body writes the attributes and children of a complex value or resource and
-// closes its element.
+// closes its element. Properties are matched to the model's elements and
+// written in element order.
 func (w *writer) body(obj map[string]any, el *model.Element, code, name string, at *loc, depth int, resource bool) error {
-	used := 0
-	if resource {
-		used = 1
+	props := make([]prop, 0, len(obj))
+	unknown := ""
+	for k, v := range obj {
+		if resource && k == "resourceType" {
+			continue
+		}
+		key, ext := k, false
+		if len(k) > 1 && k[0] == '_' {
+			key, ext = k[1:], true
+		}
+		ce, typeCode, ok := w.m.Child(el, code, key)
+		if !ok || ext && ce.XMLAttr {
+			if unknown == "" || k < unknown {
+				unknown = k
+			}
+			continue
+		}
+		i := 0
+		for i < len(props) && props[i].ch.Name != key {
+			i++
+		}
+		if i == len(props) {
+			props = append(props, prop{el: ce, ch: model.Choice{Name: key, Type: typeCode}})
+		}
+		if ext {
+			props[i].x, props[i].hasX = v, true
+		} else {
+			props[i].v = v
+		}
 	}
-	children := w.m.Children(el, code)
-	for _, c := range children {
-		if !c.XMLAttr {
+	if unknown != "" {
+		return errorf(at, "unknown property %q", unknown)
+	}
+	sort.Slice(props, func(i, j int) bool {
+		if props[i].el.Order != props[j].el.Order {
+			return props[i].el.Order < props[j].el.Order
+		}
+		return props[i].ch.Name < props[j].ch.Name
+	})
+	for _, p := range props {
+		if !p.el.XMLAttr {
 			continue
 		}
-		v, ok := obj[c.Name]
+		s, ok := p.v.(string)
 		if !ok {
-			continue
+			return errorf(child(at, p.ch.Name), "must be a string")
 		}
-		s, ok := v.(string)
-		if !ok {
-			return errorf(child(at, c.Name), "must be a string")
-		}
-		if err := w.attr(c.Name, s, child(at, c.Name)); err != nil {
+		if err := w.attr(p.ch.Name, s, child(at, p.ch.Name)); err != nil {
 			return err
 		}
-		used++
 	}
 	open := true
-	for _, c := range children {
-		if c.XMLAttr {
+	for _, p := range props {
+		if p.el.XMLAttr {
 			continue
 		}
-		for _, ch := range c.Choices {
-			v, hasV := obj[ch.Name]
-			x, hasX := obj["_"+ch.Name]
-			if !hasV && !hasX {
-				continue
-			}
-			if hasV {
-				used++
-			}
-			if hasX {
-				used++
-			}
-			if open {
-				w.buf.WriteByte('>')
-				open = false
-			}
-			if err := w.element(c, ch, v, x, child(at, ch.Name), depth+1); err != nil {
-				return err
-			}
+		if open {
+			w.buf.WriteByte('>')
+			open = false
 		}
-	}
-	if used != len(obj) {
-		for k := range obj {
-			if !w.known(children, k) && !(resource && k == "resourceType") {
-				return errorf(at, "unknown property %q", k)
-			}
+		x := p.x
+		if !p.hasX {
+			x = nil
 		}
-		return errorf(at, "unexpected properties")
+		if err := w.element(p.el, p.ch, p.v, x, child(at, p.ch.Name), depth+1); err != nil {
+			return err
+		}
 	}
 	if open {
 		w.buf.WriteString("/>")
@@ -171,18 +185,12 @@ func (w *writer) body(obj map[string]any, el *model.Element, code, name string, 
 	return nil
 }
 
-func (w *writer) known(children []*model.Element, key string) bool {
-	if len(key) > 1 && key[0] == '_' {
-		key = key[1:]
-	}
-	for _, c := range children {
-		for _, ch := range c.Choices {
-			if ch.Name == key {
-				return true
-			}
-		}
-	}
-	return false
+// prop is one JSON property (with its underscore twin) matched to its element.
+type prop struct {
+	el   *model.Element
+	ch   model.Choice
+	v, x any
+	hasX bool
 }
 
 // element writes the value v (and the primitive extension part x) of one
