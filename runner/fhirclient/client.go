@@ -260,8 +260,8 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 	for name, values := range req.Header {
 		rr.Header[http.CanonicalHeaderKey(name)] = append([]string(nil), values...)
 	}
-	ex := &Exchange{Method: method, URL: target, Started: time.Now()}
 	red := c.opts.Redactor
+	ex := &Exchange{Method: method, URL: red.String(target), Started: time.Now()}
 	finish := func(resp *Response, kind ErrorKind, cause error) (*Response, *Exchange, error) {
 		ex.Duration = time.Since(ex.Started)
 		ex.RequestHeaders = red.Header(rr.Header)
@@ -269,7 +269,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 			ex.RequestBody = red.String(string(req.Body))
 		}
 		ex.Attempts = rec.snapshot()
-		ex.Redirects = rec.redirectList()
+		for _, hop := range rec.redirectList() {
+			ex.Redirects = append(ex.Redirects, red.String(hop))
+		}
 		if cause == nil {
 			return resp, ex, nil
 		}
@@ -306,7 +308,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 	}
 	defer hr.Body.Close()
 	resp := &Response{Status: hr.StatusCode, Header: hr.Header, URL: hr.Request.URL.String()}
-	ex.URL = resp.URL
+	ex.URL = red.String(resp.URL)
 	ex.Status = hr.StatusCode
 	ex.ResponseHeaders = red.Header(hr.Header)
 	if hr.ContentLength > c.opts.MaxBodyBytes {

@@ -31,7 +31,7 @@ var (
 	schemeToken = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*`)
 	jwtLike     = regexp.MustCompile(`eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)
 	jsonSecret  = regexp.MustCompile(`(?i)("(?:access_token|refresh_token|id_token|client_secret|client_assertion|password|private_key)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
-	formSecret  = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|client_assertion|password)=[^&\s"]*`)
+	formSecret  = regexp.MustCompile(`(?i)\b(access_token|refresh_token|id_token|client_secret|client_assertion|password|api_key|apikey)=[^&\s"]*`)
 	pemKey      = regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`)
 )
 
@@ -88,7 +88,7 @@ func (r *Redactor) String(s string) string {
 	if eitherCase(s, "earer") || eitherCase(s, "asic") {
 		s = schemeToken.ReplaceAllString(s, "$1 "+Mask)
 	}
-	if strings.Contains(s, "_token") || strings.Contains(s, "client_") || eitherCase(s, "assword") || strings.Contains(s, "private_key") {
+	if strings.Contains(s, "_token") || strings.Contains(s, "client_") || eitherCase(s, "assword") || strings.Contains(s, "private_key") || eitherCase(s, "pikey") || eitherCase(s, "pi_key") {
 		s = jsonSecret.ReplaceAllString(s, `$1"`+Mask+`"`)
 		s = formSecret.ReplaceAllString(s, "$1="+Mask)
 	}

@@ -21,6 +21,7 @@ func TestString(t *testing.T) {
 		{name: "jwt anywhere", in: `{"a":"eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl"}`, want: `{"a":"[REDACTED]"}`},
 		{name: "json access token", in: `{"access_token": "zzz", "expires_in": "599"}`, want: `{"access_token": "[REDACTED]", "expires_in": "599"}`},
 		{name: "form client secret", in: "grant_type=client_credentials&client_secret=hunter2&scope=x", want: "grant_type=client_credentials&client_secret=[REDACTED]&scope=x"},
+		{name: "api key in a query", in: "https://x/Patient?api_key=k-123&_count=1", want: "https://x/Patient?api_key=[REDACTED]&_count=1"},
 		{name: "pem private key", in: "key: -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- done", want: "key: [REDACTED] done"},
 		{name: "ordinary FHIR untouched", in: `{"resourceType":"Patient","name":[{"family":"Basicson"}]}`, want: `{"resourceType":"Patient","name":[{"family":"Basicson"}]}`},
 		{name: "longest secret first", secrets: []string{"abc", "abcdef"}, in: "abcdef", want: "[REDACTED]"},
