@@ -239,6 +239,13 @@ func (f *Fetcher) Authorize(ctx context.Context, req *http.Request) error {
 	return nil
 }
 
+// Refresh drops the cached token so the next request fetches a new one.
+func (f *Fetcher) Refresh() {
+	f.mu.Lock()
+	f.cached = Token{}
+	f.mu.Unlock()
+}
+
 // Token returns the cached token, fetching a new one when it is missing or
 // expires within 30 seconds.
 func (f *Fetcher) Token(ctx context.Context) (Token, error) {

@@ -43,6 +43,14 @@ type Authorizer interface {
 	Authorize(ctx context.Context, req *http.Request) error
 }
 
+// Refresher is an Authorizer whose cached credentials can be dropped after
+// the server refused them with 401; an idempotent request is then sent once
+// more with fresh credentials.
+type Refresher interface {
+	Authorizer
+	Refresh()
+}
+
 // Options configures a Client.
 type Options struct {
 	// BaseURL is the FHIR base every relative path is resolved against.
@@ -300,6 +308,16 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
 	}
 	hr, err := rc.Do(rr)
+	if refresher, ok := c.opts.Auth.(Refresher); ok && err == nil && hr.StatusCode == http.StatusUnauthorized && rec.idempotent {
+		io.Copy(io.Discard, io.LimitReader(hr.Body, 64<<10))
+		hr.Body.Close()
+		rec.note("401: credentials refreshed and the request sent again")
+		refresher.Refresh()
+		if err := c.opts.Auth.Authorize(ctx, rr.Request); err != nil {
+			return finish(nil, KindAuth, fmt.Errorf("authorize request: %w", err))
+		}
+		hr, err = rc.Do(rr)
+	}
 	if err != nil {
 		if hr != nil {
 			hr.Body.Close()
@@ -376,13 +394,22 @@ type recorder struct {
 	idempotent bool
 
 	mu        sync.Mutex
+	round     int
 	attempts  []Attempt
 	redirects []string
 }
 
 func (r *recorder) begin(_ retryablehttp.Logger, _ *http.Request, n int) {
 	r.mu.Lock()
-	r.attempts = append(r.attempts, Attempt{Number: n + 1, Started: time.Now()})
+	r.round = n + 1
+	r.attempts = append(r.attempts, Attempt{Number: len(r.attempts) + 1, Started: time.Now()})
+	r.mu.Unlock()
+}
+
+// note sets the decision of the latest attempt.
+func (r *recorder) note(decision string) {
+	r.mu.Lock()
+	r.current().Decision = decision
 	r.mu.Unlock()
 }
 
@@ -426,7 +453,7 @@ func (r *recorder) checkRetry(ctx context.Context, resp *http.Response, err erro
 		a.Decision = "not retried: canceled"
 		return false, ctx.Err()
 	}
-	last := a.Number >= r.client.opts.MaxAttempts
+	last := r.round >= r.client.opts.MaxAttempts
 	retry, why := r.decide(ctx, resp, err, a)
 	switch {
 	case retry && last:

@@ -2,6 +2,7 @@ package fhirclient
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -302,4 +303,48 @@ func FuzzRetryAfter(f *testing.F) {
 			t.Fatalf("Retry-After %q gave %s", v, d)
 		}
 	})
+}
+
+type rotatingAuth struct {
+	n         atomic.Int32
+	refreshes atomic.Int32
+}
+
+func (a *rotatingAuth) Authorize(_ context.Context, r *http.Request) error {
+	r.Header.Set("Authorization", fmt.Sprintf("Bearer t%d", a.n.Load()))
+	return nil
+}
+
+func (a *rotatingAuth) Refresh() { a.refreshes.Add(1); a.n.Add(1) }
+
+func TestUnauthorizedRefreshesCredentialsOnceForIdempotentRequests(t *testing.T) {
+	srv := &counting{h: func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer t1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	a := &rotatingAuth{}
+	c := newClient(t, ts.URL, func(o *Options) { o.Auth = a })
+	resp, ex, err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "Patient"})
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.Status)
+	require.Len(t, ex.Attempts, 2)
+	assert.Equal(t, 2, ex.Attempts[1].Number)
+	assert.Contains(t, ex.Attempts[0].Decision, "credentials refreshed")
+
+	a.n.Store(5)
+	resp, ex, err = c.Do(context.Background(), Request{Method: http.MethodPost, Path: "Patient", Body: []byte(`{}`)})
+	require.NoError(t, err)
+	assert.Equal(t, 401, resp.Status, "a POST is never sent twice")
+	assert.Len(t, ex.Attempts, 1)
+	assert.Equal(t, int32(1), srv.posts.Load())
+
+	resp, _, err = c.Do(context.Background(), Request{Method: http.MethodGet, Path: "Patient"})
+	require.NoError(t, err)
+	assert.Equal(t, 401, resp.Status, "refreshed only once per request")
+	assert.Equal(t, int32(2), a.refreshes.Load())
 }
