@@ -435,3 +435,21 @@ func TestTypeNamedChoiceInsideADataType(t *testing.T) {
 	assert.Equal(t, "boolean", Summary(es["Patient.extension:flag.value[x]:valueBoolean"], PropertyType))
 	assert.Equal(t, "1", Summary(es["Patient.extension:flag.value[x]:valueBoolean"], PropertyMin))
 }
+
+func TestExplicitTypeSlices(t *testing.T) {
+	p := profile(testSD+"o", fhirSD+"Observation", "Observation", el("Observation"),
+		el("Observation.value[x]", "slicing", map[string]any{"discriminator": []any{map[string]any{"type": "type", "path": "$this"}}, "rules": "closed"}),
+		el("Observation.value[x]:valueQuantity", "type", typ("Quantity"), "min", json.Number("0")),
+		el("Observation.value[x]:valueQuantity.code", "min", json.Number("1")),
+		el("Observation.value[x]:valueString", "type", typ("string")))
+	got, warnings, err := generatorWith(t, p).Generate(p)
+	require.NoError(t, err)
+	assert.Empty(t, warnings)
+	all := ids(got)
+	es := byID(t, got)
+	assert.Equal(t, "type:$this closed", Summary(es["Observation.value[x]"], PropertySlicing))
+	assert.Equal(t, "1", Summary(es["Observation.value[x]:valueQuantity.code"], PropertyMin))
+	assert.Equal(t, "string", Summary(es["Observation.value[x]:valueString"], PropertyType))
+	assert.Less(t, index(all, "Observation.value[x]:valueQuantity.code"), index(all, "Observation.value[x]:valueString"))
+	assert.Less(t, index(all, "Observation.value[x]:valueString"), index(all, "Observation.dataAbsentReason"))
+}
