@@ -92,27 +92,18 @@ type Index struct {
 	Files        []IndexEntry `json:"files"`
 }
 
-// looseString decodes a JSON string and ignores any other JSON value, as
-// published indexes hold non-string values under keys such as "type".
-type looseString string
-
-func (l *looseString) UnmarshalJSON(data []byte) error {
-	*l = looseString(rawString(data))
-	return nil
-}
-
 type rawIndex struct {
 	IndexVersion int `json:"index-version"`
 	Files        []struct {
-		Filename     looseString `json:"filename"`
-		ResourceType looseString `json:"resourceType"`
-		ID           looseString `json:"id"`
-		URL          looseString `json:"url"`
-		Version      looseString `json:"version"`
-		Name         looseString `json:"name"`
-		Kind         looseString `json:"kind"`
-		Type         looseString `json:"type"`
-		Derivation   looseString `json:"derivation"`
+		Filename     json.RawMessage `json:"filename"`
+		ResourceType json.RawMessage `json:"resourceType"`
+		ID           json.RawMessage `json:"id"`
+		URL          json.RawMessage `json:"url"`
+		Version      json.RawMessage `json:"version"`
+		Name         json.RawMessage `json:"name"`
+		Kind         json.RawMessage `json:"kind"`
+		Type         json.RawMessage `json:"type"`
+		Derivation   json.RawMessage `json:"derivation"`
 	} `json:"files"`
 }
 
@@ -125,15 +116,16 @@ func ParseIndex(data []byte) (Index, error) {
 		return Index{}, fmt.Errorf("malformed .index.json: %w", err)
 	}
 	idx := Index{IndexVersion: raw.IndexVersion, Files: make([]IndexEntry, 0, len(raw.Files))}
-	seen := make(map[looseString]bool, len(raw.Files))
+	seen := make(map[string]bool, len(raw.Files))
 	for _, f := range raw.Files {
-		if seen[f.Filename] {
+		filename := rawString(f.Filename)
+		if seen[filename] {
 			continue
 		}
-		seen[f.Filename] = true
+		seen[filename] = true
 		idx.Files = append(idx.Files, IndexEntry{
-			Filename: string(f.Filename), ResourceType: string(f.ResourceType), ID: string(f.ID), URL: string(f.URL),
-			Version: string(f.Version), Name: string(f.Name), Kind: string(f.Kind), Type: string(f.Type), Derivation: string(f.Derivation),
+			Filename: filename, ResourceType: rawString(f.ResourceType), ID: rawString(f.ID), URL: rawString(f.URL),
+			Version: rawString(f.Version), Name: rawString(f.Name), Kind: rawString(f.Kind), Type: rawString(f.Type), Derivation: rawString(f.Derivation),
 		})
 	}
 	if len(idx.Files) > MaxEntries {

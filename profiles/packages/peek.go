@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/nhsconform/conform/profiles/fhirxml"
 )
@@ -26,9 +27,14 @@ type Summary struct {
 // resourceType, or an XML root outside the FHIR namespace).
 var ErrNotResource = errors.New("not a fhir resource")
 
+// rawString returns the string a raw JSON value holds, or "" when it holds
+// anything else.
 func rawString(r json.RawMessage) string {
-	if len(r) == 0 || r[0] != '"' {
+	if len(r) < 2 || r[0] != '"' {
 		return ""
+	}
+	if inner := r[1 : len(r)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
 	}
 	var s string
 	if json.Unmarshal(r, &s) != nil {
