@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/nhsconform/conform/profiles/model"
@@ -39,6 +40,7 @@ type writer struct {
 	m      *model.Model
 	indent string
 	buf    bytes.Buffer
+	props  []prop
 }
 
 func (w *writer) newline(depth int) {
@@ -106,7 +108,8 @@ func (w *writer) resource(res map[string]any, at *loc, depth int, root bool) err
 // closes its element. Properties are matched to the model's elements and
 // written in element order.
 func (w *writer) body(obj map[string]any, el *model.Element, code, name string, at *loc, depth int, resource bool) error {
-	props := make([]prop, 0, len(obj))
+	start := len(w.props)
+	defer func() { w.props = w.props[:start] }()
 	unknown := ""
 	for k, v := range obj {
 		if resource && k == "resourceType" {
@@ -123,29 +126,31 @@ func (w *writer) body(obj map[string]any, el *model.Element, code, name string, 
 			}
 			continue
 		}
-		i := 0
-		for i < len(props) && props[i].ch.Name != key {
+		i := start
+		for i < len(w.props) && w.props[i].ch.Name != key {
 			i++
 		}
-		if i == len(props) {
-			props = append(props, prop{el: ce, ch: model.Choice{Name: key, Type: typeCode}})
+		if i == len(w.props) {
+			w.props = append(w.props, prop{el: ce, ch: model.Choice{Name: key, Type: typeCode}})
 		}
 		if ext {
-			props[i].x, props[i].hasX = v, true
+			w.props[i].x, w.props[i].hasX = v, true
 		} else {
-			props[i].v = v
+			w.props[i].v = v
 		}
 	}
 	if unknown != "" {
 		return errorf(at, "unknown property %q", unknown)
 	}
-	sort.Slice(props, func(i, j int) bool {
-		if props[i].el.Order != props[j].el.Order {
-			return props[i].el.Order < props[j].el.Order
+	end := len(w.props)
+	slices.SortFunc(w.props[start:end], func(a, b prop) int {
+		if a.el.Order != b.el.Order {
+			return a.el.Order - b.el.Order
 		}
-		return props[i].ch.Name < props[j].ch.Name
+		return strings.Compare(a.ch.Name, b.ch.Name)
 	})
-	for _, p := range props {
+	for i := start; i < end; i++ {
+		p := w.props[i]
 		if !p.el.XMLAttr {
 			continue
 		}
@@ -158,7 +163,8 @@ func (w *writer) body(obj map[string]any, el *model.Element, code, name string, 
 		}
 	}
 	open := true
-	for _, p := range props {
+	for i := start; i < end; i++ {
+		p := w.props[i]
 		if p.el.XMLAttr {
 			continue
 		}
