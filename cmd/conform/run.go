@@ -280,11 +280,16 @@ func (p *profileTools) Evaluate(ctx context.Context, resource any, expression st
 
 func runRun(e *env, args []string) conformance.ExitCode {
 	const name = "run"
-	fs := newFlags(e, name, "--target URL --features PATH... [flags]", `
+	fs := newFlags(e, name, "[--target URL] [--features PATH...] [flags]", `
 Run Gherkin features against the FHIR endpoint at --target and report every
-scenario. Each --features PATH is a .feature file (optionally FILE:LINE for
-one scenario) or a folder searched for them; request bodies named in steps
-are read relative to each feature file. 'conform steps' lists the steps.
+scenario. With --packs, every built-in workflow pack runs instead and each
+acceptance criterion gets a verdict (exit 0 when every MUST criterion
+passes, 1 when one fails); with neither --target nor --features, the packs
+run against the reference server started in-process.
+
+Each --features PATH is a .feature file (optionally FILE:LINE for one
+scenario) or a folder searched for them; request bodies named in steps are
+read relative to each feature file. 'conform steps' lists the steps.
 
 Credentials come from files or environment variables, never the command
 line: a bearer token (--bearer-token-file, --bearer-token-env), OAuth2 client
@@ -317,6 +322,7 @@ fixtures, values never stored).`)
 	listen := fs.String("listen", "", "start a receiving endpoint on `ADDR` (e.g. 127.0.0.1:8089) for pushed messages")
 	receiverURL := fs.String("receiver-url", "", "base `URL` the system under test reaches the --listen endpoint at (default http://ADDR)")
 	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`: text or json (repeatable)")
+	builtinPacks := fs.Bool("packs", false, "run the built-in workflow packs against --target (the default without --target and --features)")
 	af := addAuthFlags(fs)
 	pf := addPackageFlags(fs)
 	if code, done := parseFlags(e, fs, args); done {
@@ -324,10 +330,12 @@ fixtures, values never stored).`)
 	}
 	features2 := append(*features, fs.Args()...)
 	switch {
-	case *target == "":
-		return usageError(e, name, "--target is required")
-	case len(features2) == 0:
-		return usageError(e, name, "no --features given")
+	case *target == "" && len(features2) > 0:
+		return usageError(e, name, "--target is required with --features (without both, the built-in packs run against the in-process reference server)")
+	case *target != "" && len(features2) == 0 && !*builtinPacks:
+		return usageError(e, name, "no --features given (--packs runs the built-in workflow packs)")
+	case *builtinPacks && len(features2) > 0:
+		return usageError(e, name, "--packs and --features exclude each other")
 	case *concurrency < 1 || *concurrency > 256:
 		return usageError(e, name, "--concurrency must be between 1 and 256")
 	case *timeout <= 0:
@@ -361,6 +369,12 @@ fixtures, values never stored).`)
 		return usageError(e, name, "%s", red.String(err.Error()))
 	}
 	tlsCfg, _ := auth.TLSConfig(auth.TLSFiles{CertFile: af.certFile, KeyFile: af.keyFile, CAFile: af.caFile})
+	if len(features2) == 0 {
+		return runBuiltinPacks(e, name, outs, packSuite{target: *target, pf: pf, red: red, runner: runner.Config{
+			Tags: *tags, Concurrency: *concurrency, Timeout: *timeout, MaxAttempts: *attempts, Header: header,
+			Auth: authorizer, TLS: tlsCfg, Listen: *listen, ReceiverURL: *receiverURL,
+		}})
+	}
 	root, paths, err := featureRoot(features2)
 	if err != nil {
 		return usageError(e, name, "%v", err)
