@@ -12,7 +12,7 @@ const (
 	MaxFileSize int64 = 64 << 20
 	// MaxPackageSize is the largest total uncompressed size of a package (1 GiB).
 	MaxPackageSize int64 = 1 << 30
-	// MaxTarballSize is the largest compressed tarball accepted from a registry (256 MiB).
+	// MaxTarballSize is the largest compressed tarball accepted, from a file or a registry (256 MiB).
 	MaxTarballSize int64 = 256 << 20
 	// MaxEntries is the largest number of files in one package.
 	MaxEntries = 200_000

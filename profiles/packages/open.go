@@ -51,7 +51,13 @@ func open(src string) (*Package, error) {
 	br := bufio.NewReader(f)
 	magic, _ := br.Peek(2)
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		if st.Size() > MaxTarballSize {
+			return nil, &TooLargeError{Size: st.Size(), Limit: MaxTarballSize}
+		}
 		return readTarball(br, src)
+	}
+	if st.Size() > MaxFileSize {
+		return nil, &TooLargeError{Size: st.Size(), Limit: MaxFileSize}
 	}
 	return openFile(src, br)
 }

@@ -397,3 +397,20 @@ func TestOpenTarballLayouts(t *testing.T) {
 		})
 	}
 }
+
+func TestOpenFolderFileOverLimit(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"package.json": testManifest})
+	huge := filepath.Join(dir, "big", "Patient-huge.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(huge), 0o755))
+	f, err := os.Create(huge)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(MaxFileSize+1))
+	require.NoError(t, f.Close())
+	for _, src := range []string{dir, huge} {
+		_, err = Open(src)
+		require.Error(t, err)
+		var tl *TooLargeError
+		assert.ErrorAs(t, err, &tl)
+		assert.Contains(t, err.Error(), "Patient-huge.json")
+	}
+}
