@@ -102,6 +102,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "<html><body>maintenance</body></html>")
 		return
 	case "big":
+		w.Header().Set("Content-Length", fmt.Sprint(10<<20))
 		chunk := bytes.Repeat([]byte(" "), 1<<20)
 		for range 10 {
 			if _, err := w.Write(chunk); err != nil {
