@@ -518,6 +518,11 @@ func primitiveValue(typ *model.Type, s string) (any, error) {
 // readXHTML returns the narrative div, whose start tag is the current token,
 // exactly as written in the input.
 func (r *reader) readXHTML(name string) (string, error) {
+	if r.s.space != XHTMLNamespace {
+		r.path = append(r.path, name)
+		r.issue("XML_DIV_NAMESPACE", "the narrative div is in namespace %q, not %s", r.s.space, XHTMLNamespace)
+		r.path = r.path[:len(r.path)-1]
+	}
 	begin := r.s.start
 	depth := len(r.s.open)
 	mark := r.s.open[depth-1].bindings

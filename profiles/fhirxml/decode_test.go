@@ -122,6 +122,12 @@ func TestDecodeIssues(t *testing.T) {
 			want:   `{"resourceType":"Patient","id":"p"}`,
 			issues: []string{"XML_NO_NAMESPACE Patient line 1"},
 		},
+		{
+			name:   "narrative div outside the xhtml namespace",
+			xml:    `<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div>x</div></text></Patient>`,
+			want:   `{"resourceType":"Patient","text":{"status":"generated","div":"<div>x</div>"}}`,
+			issues: []string{"XML_DIV_NAMESPACE Patient.text.div line 1"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
