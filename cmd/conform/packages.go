@@ -195,6 +195,9 @@ func (in *installer) installRemote(name, version string, explicit bool) error {
 	if err != nil {
 		return err
 	}
+	if verified == nil {
+		verified = []string{}
+	}
 	if err := in.install(p, verified); err != nil {
 		return err
 	}
@@ -227,6 +230,8 @@ func (in *installer) installDeps(name, version string) error {
 	return nil
 }
 
+// install writes p into the cache; verified is nil for a local source, else
+// the checksums checked on download (empty when the registry gave none).
 func (in *installer) install(p *packages.Package, verified []string) error {
 	res, err := in.cache.Install(p, packages.InstallOptions{Replace: in.force})
 	if err != nil {
@@ -237,7 +242,11 @@ func (in *installer) install(p *packages.Package, verified []string) error {
 		return nil
 	}
 	var notes []string
-	if len(verified) > 0 {
+	switch {
+	case verified == nil:
+	case len(verified) == 0:
+		notes = append(notes, "registry published no checksum")
+	default:
 		notes = append(notes, "checksum "+strings.Join(verified, "+")+" verified")
 	}
 	if res.Converted > 0 {

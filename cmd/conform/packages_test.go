@@ -243,3 +243,19 @@ func TestPackagesShowWarnings(t *testing.T) {
 	assert.Contains(t, out, "  skipped-file in dup.test#1.0.0: c/not-resource.json: not a fhir resource\n")
 	assert.Contains(t, out, "  duplicate-canonical in dup.test#1.0.0: http://x/vs: dup.test#1.0.0:b/ValueSet-x.json (ValueSet, no version) is also defined by dup.test#1.0.0:a/ValueSet-x.json (ValueSet, no version)\n")
 }
+
+func TestPackagesInstallTarballWithoutDocument(t *testing.T) {
+	tgz := smallTarball(t, `{"name":"plain.pkg","version":"0.1.0"}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/plain.pkg/0.1.0" {
+			_, _ = w.Write(tgz)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	out, errOut, code := runCLI(t, "", nil, "packages", "install", "--fhir-cache", cache, "--registry", srv.URL, "plain.pkg#0.1.0")
+	require.Equal(t, conformance.ExitPass, code, errOut)
+	assert.Equal(t, "installed plain.pkg#0.1.0 (1 resources; registry published no checksum) into "+cache+"\n", out)
+}
