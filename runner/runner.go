@@ -221,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 			st.Text = cfg.Redactor.String(st.Text)
 			if st.Status == conformance.StatusUndefined && st.Suggestion == "" {
 				if d, ok := steps.Suggest(st.Text); ok {
-					st.Suggestion = d.Example
+					st.Suggestion, _, _ = strings.Cut(d.Phrase, "\n")
 				}
 			}
 		}

@@ -217,7 +217,7 @@ func TestUndefinedStepHasSuggestion(t *testing.T) {
 	require.NoError(t, err)
 	st := rec.Scenarios[0].Steps[1]
 	assert.Equal(t, conformance.StatusUndefined, st.Status)
-	assert.Equal(t, "Then the response status should be 201", st.Suggestion)
+	assert.Equal(t, "Then the response status should be CODE", st.Suggestion)
 	assert.Equal(t, conformance.StatusUndefined, rec.Scenarios[0].Status)
 }
 
