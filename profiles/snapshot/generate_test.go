@@ -227,6 +227,17 @@ func TestGenerate(t *testing.T) {
 			},
 		},
 		{
+			name: "a type the base does not allow is a warning",
+			sd: profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient"),
+				el("Patient.gender", "type", typ("CodeableConcept")),
+				el("Patient.birthDate", "type", typ("date"))),
+			check: func(t *testing.T, _ map[string]any, warnings []Warning) {
+				require.Len(t, warnings, 1)
+				assert.Equal(t, "Patient.gender", warnings[0].Path)
+				assert.Contains(t, warnings[0].Message, "type CodeableConcept is not among the base's types (code)")
+			},
+		},
+		{
 			name: "a differential element matching nothing is a warning",
 			sd:   profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient"), el("Patient.nonsense", "min", json.Number("1"))),
 			check: func(t *testing.T, _ map[string]any, warnings []Warning) {

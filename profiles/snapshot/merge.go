@@ -34,6 +34,7 @@ func (w *walker) merge(out, d element) error {
 			}
 			out[k] = v
 		case "type":
+			w.checkTypes(out, v, at)
 			out[k] = deepCopy(v)
 		case "binding":
 			w.mergeBinding(out, v, at)
@@ -159,4 +160,34 @@ func assignIDs(list []element) {
 // isDescendant reports whether path p lies below path anc.
 func isDescendant(p, anc string) bool {
 	return len(p) > len(anc) && p[len(anc)] == '.' && strings.HasPrefix(p, anc)
+}
+
+// quantityKinds are the data types that specialise Quantity.
+var quantityKinds = map[string]bool{"Age": true, "Count": true, "Distance": true, "Duration": true, "MoneyQuantity": true, "SimpleQuantity": true}
+
+// checkTypes warns about differential types the base element does not allow.
+func (w *walker) checkTypes(base element, v any, at string) {
+	allowed := map[string]bool{}
+	system := false
+	for _, t := range types(base) {
+		allowed[str(t, "code")] = true
+		if strings.HasPrefix(str(t, "code"), "http://hl7.org/fhirpath/System.") {
+			system = true
+		}
+	}
+	if len(allowed) == 0 || allowed["*"] {
+		return
+	}
+	for _, t := range anyList(v) {
+		tm, _ := t.(map[string]any)
+		code := str(tm, "code")
+		switch {
+		case allowed[code]:
+		case (allowed["Resource"] || allowed["DomainResource"]) && code != "" && code[0] >= 'A' && code[0] <= 'Z':
+		case allowed["Quantity"] && quantityKinds[code]:
+		case system && isPrimitiveName(code):
+		default:
+			w.warn(at, "type %s is not among the base's types (%s)", code, strings.Join(typeCodes(base), "|"))
+		}
+	}
 }
