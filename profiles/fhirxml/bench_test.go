@@ -2,6 +2,7 @@ package fhirxml_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,6 +45,7 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	defer reportCPU(b, size)()
 	for b.Loop() {
 		for _, x := range xmls {
 			if _, err := dec.Decode(x); err != nil {
@@ -61,6 +63,7 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	defer reportCPU(b, size)()
 	for b.Loop() {
 		for _, r := range res {
 			if _, err := enc.Encode(r); err != nil {
@@ -78,11 +81,28 @@ func BenchmarkPeek(b *testing.B) {
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
+	defer reportCPU(b, size)()
 	for b.Loop() {
 		for _, x := range xmls {
 			if _, err := fhirxml.Peek(x); err != nil {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// reportCPU reports the process CPU time per operation and the throughput
+// over CPU time, the figures least disturbed by other work on the machine;
+// call the function it returns when the loop ends.
+func reportCPU(b *testing.B, size int) func() {
+	cpu0, ok := processCPU()
+	return func() {
+		cpu1, ok1 := processCPU()
+		if !ok || !ok1 || b.N == 0 {
+			return
+		}
+		perOp := float64(cpu1-cpu0) / float64(b.N)
+		b.ReportMetric(perOp/float64(time.Millisecond), "cpu-ms/op")
+		b.ReportMetric(float64(size)/(perOp/float64(time.Second))/1e6, "cpu-MB/s")
 	}
 }
