@@ -414,3 +414,21 @@ func TestOpenFolderFileOverLimit(t *testing.T) {
 		assert.Contains(t, err.Error(), "Patient-huge.json")
 	}
 }
+
+func TestXMLResourceJSONConcurrent(t *testing.T) {
+	uk, err := Open(conformancetest.Shared(t, "fhir/sources/uk-core-2.0.2"))
+	require.NoError(t, err)
+	s := NewSet(sharedCore(t), uk)
+	sds := s.ByType("StructureDefinition")
+	require.NotEmpty(t, sds)
+	errs := make(chan error, len(sds))
+	for _, r := range sds {
+		go func() {
+			_, err := r.JSON()
+			errs <- err
+		}()
+	}
+	for range sds {
+		assert.NoError(t, <-errs)
+	}
+}
