@@ -305,6 +305,9 @@ func readTarball(r io.Reader, source string) (*Package, error) {
 			return nil, &UnsafeEntryError{Entry: h.Name, Reason: "duplicate entry"}
 		}
 		seen[name] = true
+		if h.Size < 0 {
+			return nil, &UnsafeEntryError{Entry: h.Name, Reason: "negative size"}
+		}
 		if h.Size > MaxFileSize {
 			return nil, &FileError{Path: h.Name, Err: &TooLargeError{Size: h.Size, Limit: MaxFileSize}}
 		}
