@@ -194,6 +194,11 @@ func openPackageDir(root, source string) (*Package, error) {
 	return p, nil
 }
 
+// publisherOutputDirs are the top-level folders of an IG Publisher project
+// (one with ig.ini or sushi-config.yaml) that hold its output, caches and
+// template rather than the guide's sources.
+var publisherOutputDirs = map[string]bool{"output": true, "temp": true, "template": true, "input-cache": true}
+
 // openSourceDir reads an IG source folder: package.json at the top and
 // resources in any sub-folder.
 func openSourceDir(dir string) (*Package, error) {
@@ -203,6 +208,7 @@ func openSourceDir(dir string) (*Package, error) {
 	}
 	var total int64
 	count := 0
+	publisher := fileExists(filepath.Join(dir, "ig.ini")) || fileExists(filepath.Join(dir, "sushi-config.yaml"))
 	err = filepath.WalkDir(dir, func(full string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -214,6 +220,9 @@ func openSourceDir(dir string) (*Package, error) {
 		rel = filepath.ToSlash(rel)
 		if de.IsDir() {
 			if rel != "." && (strings.HasPrefix(de.Name(), ".") || de.Name() == "node_modules") {
+				return filepath.SkipDir
+			}
+			if publisher && publisherOutputDirs[rel] {
 				return filepath.SkipDir
 			}
 			return nil

@@ -240,6 +240,20 @@ func TestOpenPackageFolderLayouts(t *testing.T) {
 			},
 			wantFile: []string{"a/Patient-a.json", "b/c/Patient.xml"},
 		},
+		{
+			name: "IG Publisher project: output, temp, template and input-cache skipped",
+			files: map[string]string{
+				"package.json":                   testManifest,
+				"ig.ini":                         "[IG]\n",
+				"input/resources/Patient-a.json": `{"resourceType":"Patient","id":"a"}`,
+				"output/Patient-a.json":          `{"resourceType":"Patient","id":"a"}`,
+				"temp/pages/Patient-a.json":      `{"resourceType":"Patient","id":"a"}`,
+				"template/x.json":                `{"resourceType":"Basic"}`,
+				"input-cache/p/Basic.json":       `{"resourceType":"Basic"}`,
+				"input/output/Patient-b.json":    `{"resourceType":"Patient","id":"b"}`,
+			},
+			wantFile: []string{"input/output/Patient-b.json", "input/resources/Patient-a.json"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
