@@ -140,7 +140,7 @@ func TestRunPassWithValidationAndJSONRecord(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 2, outcomes, "the UK Core validation outcomes of the Patient and the Encounter entry are kept")
+	assert.Equal(t, 3, outcomes, "the validation outcomes of the Patient (UK Core and declared profiles) and the Encounter entry are kept")
 	assert.NotContains(t, string(data), cliToken)
 }
 

@@ -125,6 +125,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	typ, id, _ := strings.Cut(path, "/")
 	switch {
+	case r.Method == http.MethodPost && path == "":
+		s.bundle(w, r)
 	case r.Method == http.MethodGet && id == "":
 		s.search(w, r, typ)
 	case r.Method == http.MethodGet:
@@ -243,6 +245,33 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, typ string) {
 	}
 	s.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
+}
+
+// bundle answers a transaction or batch by creating each entry's resource.
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request) {
+	b, ok := readResource(w, r, "Bundle")
+	if !ok {
+		return
+	}
+	kind, _ := b["type"].(string)
+	if kind != "transaction" && kind != "batch" {
+		outcome(w, http.StatusBadRequest, "invalid", "the base accepts only transaction and batch Bundles")
+		return
+	}
+	entries, _ := b["entry"].([]any)
+	var out []any
+	s.mu.Lock()
+	for _, e := range entries {
+		entry, _ := e.(map[string]any)
+		res, _ := entry["resource"].(map[string]any)
+		typ, _ := res["resourceType"].(string)
+		s.nextID++
+		id := fmt.Sprintf("%d", s.nextID)
+		s.store(typ, id, res)
+		out = append(out, map[string]any{"response": map[string]any{"status": "201 Created", "location": typ + "/" + id + "/_history/1"}})
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"resourceType": "Bundle", "type": kind + "-response", "entry": out})
 }
 
 func (s *Server) processMessage(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ Feature: Patient and Encounter interactions
     When I send a POST request to "Patient" with body from "fixtures/patient.json"
     Then the response status should be 201
     And the response header "Location" should be present
+    And the response header "Content-Type" should be "application/fhir+json; charset=utf-8"
     And the response header "Location" should contain "/Patient/"
     And the response header "X-Request-Id" should echo the request
     And the response should be FHIR JSON
@@ -20,6 +21,7 @@ Feature: Patient and Encounter interactions
     And the FHIRPath "Patient.name.family = 'Jones'" should be false
     And the FHIRPath "Patient.identifier[0].value" should equal "{{nhs}}"
     And the response should conform to "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"
+    And the response should be valid FHIR
     And the response time should be less than 5000 ms
     When I send a DELETE request to "Patient/{{patientId}}"
     Then the response status should be one of "200, 204"
@@ -61,7 +63,7 @@ Feature: Patient and Encounter interactions
     Then the response status should be 400
     And the response should be an OperationOutcome with issue code "REC_BAD_REQUEST"
 
-  Scenario: Create with a doc string body and a transaction
+  Scenario: Create with a doc string body, a conditional create and a transaction
     When I send a POST request to "Observation" with body:
       """
       {"resourceType": "Observation", "status": "final", "identifier": [{"system": "urn:run", "value": "{{run}}"}]}
@@ -70,3 +72,12 @@ Feature: Patient and Encounter interactions
     Given I store "{{nhsNumber}}" as "nhs"
     When I send a POST request to "Patient" with body from "fixtures/patient.json" if none exists matching "identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009"
     Then the response status should be 201
+    When I send the Bundle from "fixtures/transaction.json" as a transaction
+    Then the response status should be 200
+    And the FHIRPath "Bundle.type = 'transaction-response'" should be true
+    And the Bundle should contain 2 entries
+    When I send a HEAD request to "metadata"
+    Then the response status should be 200
+    When I send a PATCH request to "Patient/1" with body from "fixtures/patient.json"
+    Then the response status should be 405
+    And the response should be an OperationOutcome with issue code "not-supported"
