@@ -73,15 +73,19 @@ type Config struct {
 // ConfigError is a configuration that cannot run: exit code 2.
 type ConfigError struct{ Err error }
 
+// Error implements error.
 func (e *ConfigError) Error() string { return e.Err.Error() }
 
+// Unwrap returns the cause.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // FeatureError is a feature file that cannot be read or parsed: exit code 2.
 type FeatureError struct{ Err error }
 
+// Error implements error.
 func (e *FeatureError) Error() string { return e.Err.Error() }
 
+// Unwrap returns the cause.
 func (e *FeatureError) Unwrap() error { return e.Err }
 
 // ErrNoScenarios means the paths and tags selected no scenario.

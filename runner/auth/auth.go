@@ -94,6 +94,7 @@ type TokenError struct {
 	Detail   string
 }
 
+// Error implements error.
 func (e *TokenError) Error() string {
 	if e.Status != 0 {
 		return fmt.Sprintf("token endpoint %s answered %d: %s", e.Endpoint, e.Status, e.Detail)

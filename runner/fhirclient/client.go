@@ -203,10 +203,12 @@ type TransportError struct {
 	Err         error
 }
 
+// Error implements error.
 func (e *TransportError) Error() string {
 	return fmt.Sprintf("%s %s: %s: %v", e.Method, e.URL, e.Kind, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // Resolve returns the absolute URL for a path relative to the base URL.

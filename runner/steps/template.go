@@ -25,6 +25,7 @@ type UndefinedValueError struct {
 	Stored []string
 }
 
+// Error implements error.
 func (e *UndefinedValueError) Error() string {
 	stored := "none"
 	if len(e.Stored) > 0 {

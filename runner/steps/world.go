@@ -53,8 +53,10 @@ type Env struct {
 // validator configured). Any other step error is a failed check.
 type ExecError struct{ Err error }
 
+// Error implements error.
 func (e *ExecError) Error() string { return e.Err.Error() }
 
+// Unwrap returns the cause.
 func (e *ExecError) Unwrap() error { return e.Err }
 
 func execErr(format string, args ...any) error {
