@@ -1,10 +1,14 @@
 package refserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -709,5 +713,37 @@ func TestClockStampsAndLastUpdatedSearch(t *testing.T) {
 	for _, tc := range tests {
 		r := e.do("GET", "/fhir/Patient?"+tc.query, nil, nil)
 		assert.Equal(t, jsonInt(tc.want), r.body["total"], tc.query)
+	}
+}
+
+func TestPushOverTCPNamesTheListeningBase(t *testing.T) {
+	received := make(chan map[string]any, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		body, _ := decodeObject(raw)
+		if r.URL.Path == "/fhir/$process-message" && r.Header.Get("Content-Type") == "application/fhir+json" {
+			received <- body
+		}
+		w.WriteHeader(200)
+	}))
+	defer receiver.Close()
+	srv, err := New(Options{PushURL: receiver.URL + "/fhir/"})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	base, _, err := srv.Start(ctx, "127.0.0.1:0")
+	require.NoError(t, err)
+	raw, _ := json.Marshal(encounter("E1", "finished", "Patient/p1"))
+	resp, err := http.Post(base+"/Encounter", "application/fhir+json", bytes.NewReader(raw))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 201, resp.StatusCode)
+	select {
+	case msg := <-received:
+		m := &result{body: msg}
+		assert.Equal(t, base, m.str("entry", "0", "resource", "source", "endpoint"))
+		assert.True(t, strings.HasPrefix(m.str("entry", "1", "fullUrl"), base+"/Encounter/"), m.str("entry", "1", "fullUrl"))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no discharge notification arrived")
 	}
 }
