@@ -115,6 +115,13 @@ func (k *checker) walk(x expr) (staticType, error) {
 			return staticType{}, k.errorf(e.at, "indexer applied to the unordered result of children() or descendants()")
 		}
 		return t, nil
+	case *childCountExpr:
+		if e.target != nil {
+			if _, err := k.walk(e.target); err != nil {
+				return staticType{}, err
+			}
+		}
+		return staticType{}, nil
 	case *unaryExpr:
 		_, err := k.walk(e.x)
 		return staticType{}, err

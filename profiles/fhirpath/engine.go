@@ -156,13 +156,21 @@ func (x *Expression) Evaluate(ctx context.Context, input *Node, env Env) (res Co
 // Resource returns the root node of a decoded resource, typed by its resourceType.
 func (e *Engine) Resource(resource map[string]any) *Node {
 	t, _ := resource["resourceType"].(string)
-	return &Node{data: resource, typ: t, doc: e.doc}
+	n := &Node{data: resource, typ: t, doc: e.doc}
+	if e.tables != nil && t != "" {
+		n.tbl = e.tables.rootTable(t)
+	}
+	return n
 }
 
 // NewNode returns a root node for decoded data of a given FHIR type; use it
 // to evaluate against data that is not a whole resource.
 func (e *Engine) NewNode(data any, typeName string) *Node {
-	return &Node{data: data, typ: typeName, doc: e.doc}
+	n := &Node{data: data, typ: typeName, doc: e.doc}
+	if _, isObject := data.(map[string]any); isObject && e.tables != nil && typeName != "" {
+		n.tbl = e.tables.rootTable(typeName)
+	}
+	return n
 }
 
 // Children returns the child elements called name (a FHIRPath name: value,

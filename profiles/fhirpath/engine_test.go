@@ -284,3 +284,21 @@ func FuzzCompileEvaluate(f *testing.F) {
 		}
 	})
 }
+
+func TestChildCountMatchesChildren(t *testing.T) {
+	eng := NewEngine(Options{Model: testModel(t)})
+	res := mustDecode(t, `{"resourceType":"Patient","id":"x","active":true,"_active":{"id":"a"},
+		"name":[{"given":["A",null,"C"],"_given":[null,{"extension":[{"url":"u","valueString":"v"}]},null,{"id":"extra"}]}],
+		"_birthDate":{"extension":[{"url":"u","valueString":"v"}]},"contained":[{"resourceType":"Patient","id":"c"}]}`)
+	for _, expr := range []string{"children()", "name.children()", "name.given.children()", "descendants()", "birthDate.children()"} {
+		t.Run(expr, func(t *testing.T) {
+			all, err := eval(t, eng, eng.Resource(res), expr, nil)
+			require.NoError(t, err)
+			counted, err := eval(t, eng, eng.Resource(res), expr+".select(children().count()).aggregate($total + $this, 0)", nil)
+			require.NoError(t, err)
+			direct, err := eval(t, eng, eng.Resource(res), expr+".select(children()).count()", nil)
+			require.NoError(t, err)
+			assert.Equal(t, literals(direct), literals(counted), "%d items", len(all))
+		})
+	}
+}

@@ -284,9 +284,11 @@ func (c *evalCtx) typedChildren(n *Node, obj map[string]any, name string, info E
 		flags = flagPoly
 	}
 	start := len(out)
-	extKey := "_" + name
+	var extKey string
 	if ent != nil {
 		extKey = ent.ext
+	} else {
+		extKey = "_" + name
 	}
 	out = appendValues(out, n, name, typ, info.Path, obj[name], obj[extKey], flags)
 	if ent != nil && flags == 0 && len(out) > start {
@@ -337,6 +339,9 @@ func appendValues(out Collection, parent *Node, name, typ, def string, v any, ex
 }
 
 func newChild(parent *Node, name, typ, def string, v any, ext map[string]any, flags uint8) *Node {
+	if typ != "" && typ != "Resource" && typ != "DomainResource" {
+		return &Node{data: v, ext: ext, typ: typ, def: def, name: name, parent: parent, doc: parent.doc, flags: flags}
+	}
 	if m, ok := v.(map[string]any); ok {
 		if rt, ok := m["resourceType"].(string); ok {
 			typ, def = rt, ""
@@ -383,7 +388,8 @@ func (c *evalCtx) allChildren(n *Node, out Collection) Collection {
 		}
 		obj = n.ext
 	}
-	for _, key := range sortedKeys(obj) {
+	keys, hasExt := sortedKeys(obj)
+	for _, key := range keys {
 		if key == "resourceType" || key == "fhir_comments" {
 			continue
 		}
@@ -395,11 +401,14 @@ func (c *evalCtx) allChildren(n *Node, out Collection) Collection {
 			}
 		}
 		name, typ, def := c.elementOfKey(n, raw)
-		var v any
+		var v, ext any
 		if key[0] != '_' {
 			v = obj[key]
 		}
-		out = appendValues(out, n, name, typ, def, v, obj["_"+raw], flagPoly)
+		if hasExt {
+			ext = obj["_"+raw]
+		}
+		out = appendValues(out, n, name, typ, def, v, ext, flagPoly)
 	}
 	return out
 }
@@ -438,17 +447,21 @@ func (c *evalCtx) elementOfKey(n *Node, key string) (string, string, string) {
 	return key, "", ""
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys(m map[string]any) ([]string, bool) {
 	keys := make([]string, 0, len(m))
+	hasExt := false
 	for k := range m {
 		keys = append(keys, k)
+		if k != "" && k[0] == '_' {
+			hasExt = true
+		}
 	}
 	for i := 1; i < len(keys); i++ {
 		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
 			keys[j], keys[j-1] = keys[j-1], keys[j]
 		}
 	}
-	return keys
+	return keys, hasExt
 }
 
 func (e *indexerExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
@@ -708,7 +721,7 @@ func (e *binExpr) logic(c *evalCtx, focus Collection) (Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := c.toBool3(e.at, lc, "'"+e.op+"'")
+	l, err := c.toBool3(e.at, lc, e.op)
 	if err != nil {
 		return nil, err
 	}
@@ -722,7 +735,7 @@ func (e *binExpr) logic(c *evalCtx, focus Collection) (Collection, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := c.toBool3(e.at, rc, "'"+e.op+"'")
+	r, err := c.toBool3(e.at, rc, e.op)
 	if err != nil {
 		return nil, err
 	}
@@ -846,4 +859,89 @@ func (d Decimal) normalized() string {
 	r := newDec()
 	r.Reduce(d.dec())
 	return r.Text('f')
+}
+
+func (e *childCountExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
+	in := focus
+	if e.target != nil {
+		var err error
+		if in, err = e.target.eval(c, focus); err != nil {
+			return nil, err
+		}
+	}
+	total := 0
+	for _, v := range in {
+		if n, ok := v.(*Node); ok {
+			total += countChildren(n)
+		}
+	}
+	return Collection{Integer(total)}, nil
+}
+
+// countChildren counts what allChildren would return for n.
+func countChildren(n *Node) int {
+	obj, ok := n.data.(map[string]any)
+	if !ok {
+		if n.ext == nil {
+			return 0
+		}
+		obj = n.ext
+	}
+	count := 0
+	for key, v := range obj {
+		if key == "resourceType" || key == "fhir_comments" || key == "" {
+			continue
+		}
+		if key[0] == '_' {
+			if _, has := obj[key[1:]]; has {
+				continue
+			}
+			count += countValues(nil, v)
+			continue
+		}
+		var ext any
+		if e, has := obj["_"+key]; has {
+			ext = e
+		}
+		count += countValues(v, ext)
+	}
+	return count
+}
+
+func countValues(v, ext any) int {
+	switch vv := v.(type) {
+	case []any:
+		exts, _ := ext.([]any)
+		n := 0
+		for i, item := range vv {
+			if item != nil {
+				n++
+			} else if i < len(exts) {
+				if _, ok := exts[i].(map[string]any); ok {
+					n++
+				}
+			}
+		}
+		for i := len(vv); i < len(exts); i++ {
+			if _, ok := exts[i].(map[string]any); ok {
+				n++
+			}
+		}
+		return n
+	case nil:
+		switch e := ext.(type) {
+		case map[string]any:
+			return 1
+		case []any:
+			n := 0
+			for _, item := range e {
+				if _, ok := item.(map[string]any); ok {
+					n++
+				}
+			}
+			return n
+		}
+		return 0
+	}
+	return 1
 }

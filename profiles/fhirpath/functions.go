@@ -153,7 +153,7 @@ func init() {
 			}
 			found := false
 			err := c.each(e, 0, in, func(_ int, _ Value, res Collection) (bool, error) {
-				b, err := c.toBool3(e.at, res, "exists()")
+				b, err := c.toBool3(e.at, res, "exists")
 				if b == 1 {
 					found = true
 					return false, err
@@ -168,7 +168,7 @@ func init() {
 		"all": fn(1, 1, func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
 			all := true
 			err := c.each(e, 0, in, func(_ int, _ Value, res Collection) (bool, error) {
-				b, err := c.toBool3(e.at, res, "all()")
+				b, err := c.toBool3(e.at, res, "all")
 				if b != 1 {
 					all = false
 					return false, err
@@ -216,7 +216,7 @@ func init() {
 		"where": fn(1, 1, func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
 			var out Collection
 			err := c.each(e, 0, in, func(_ int, item Value, res Collection) (bool, error) {
-				b, err := c.toBool3(e.at, res, "where()")
+				b, err := c.toBool3(e.at, res, "where")
 				if b == 1 {
 					out = append(out, item)
 				}
@@ -634,7 +634,7 @@ func iifFn(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
 }
 
 func notFn(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
-	b, err := c.toBool3(e.at, in, "not()")
+	b, err := c.toBool3(e.at, in, "not")
 	if err != nil {
 		return nil, err
 	}

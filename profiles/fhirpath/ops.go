@@ -558,7 +558,7 @@ func plainString(v Value) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		st := systemTypes[x.typ]
+		st := systemTypeOf(x.typ)
 		return s, st == "String" || (st == "" && (x.typ == "" || strings.HasPrefix(x.typ, "System.String")))
 	}
 	return "", false

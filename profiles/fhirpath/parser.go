@@ -41,6 +41,12 @@ type callExpr struct {
 	typ    TypeSpec
 }
 
+// childCountExpr is children().count(), counted without building the children.
+type childCountExpr struct {
+	at     int
+	target expr
+}
+
 type indexerExpr struct {
 	at     int
 	target expr
@@ -74,6 +80,7 @@ func (e *envExpr) position() int      { return e.at }
 func (e *memberExpr) position() int   { return e.at }
 func (e *callExpr) position() int     { return e.at }
 func (e *indexerExpr) position() int  { return e.at }
+func (e *childCountExpr) position() int { return e.at }
 func (e *unaryExpr) position() int    { return e.at }
 func (e *binExpr) position() int      { return e.at }
 func (e *typeExpr) position() int     { return e.at }
@@ -296,6 +303,9 @@ func (p *parser) call(target expr, t token) (expr, error) {
 	}
 	if err := p.expect(")"); err != nil {
 		return nil, err
+	}
+	if inner, ok := target.(*callExpr); ok && c.name == "count" && len(c.args) == 0 && inner.name == "children" && len(inner.args) == 0 {
+		return &childCountExpr{at: t.pos, target: inner.target}, nil
 	}
 	fn, ok := functions[c.name]
 	if !ok {

@@ -157,16 +157,30 @@ func (n *Node) isResource() bool {
 	return ok
 }
 
-// systemTypes maps FHIR primitive type names to their System type.
-var systemTypes = map[string]string{
-	"boolean": "Boolean", "integer": "Integer", "unsignedInt": "Integer", "positiveInt": "Integer", "integer64": "Integer",
-	"decimal": "Decimal", "string": "String", "code": "String", "id": "String", "uri": "String", "url": "String",
-	"canonical": "String", "oid": "String", "uuid": "String", "markdown": "String", "base64Binary": "String",
-	"xhtml": "String", "date": "Date", "dateTime": "DateTime", "instant": "DateTime", "time": "Time",
-}
 
 // IsPrimitiveType reports whether a FHIR type name is a primitive type.
-func IsPrimitiveType(name string) bool { _, ok := systemTypes[name]; return ok }
+func IsPrimitiveType(name string) bool { return systemTypeOf(name) != "" }
+
+// systemTypeOf returns the System type of a FHIR primitive type, "" for other types.
+func systemTypeOf(t string) string {
+	switch t {
+	case "string", "code", "id", "uri", "url", "canonical", "oid", "uuid", "markdown", "base64Binary", "xhtml":
+		return "String"
+	case "boolean":
+		return "Boolean"
+	case "integer", "unsignedInt", "positiveInt", "integer64":
+		return "Integer"
+	case "decimal":
+		return "Decimal"
+	case "date":
+		return "Date"
+	case "dateTime", "instant":
+		return "DateTime"
+	case "time":
+		return "Time"
+	}
+	return ""
+}
 
 // systemValue converts a primitive node to its System value; ok is false when
 // the node has no value (only extensions) or is not primitive.
@@ -177,7 +191,7 @@ func (n *Node) systemValue() (Value, bool) {
 	case bool:
 		return Boolean(v), true
 	case json.Number:
-		st := systemTypes[n.typ]
+		st := systemTypeOf(n.typ)
 		if st == "Integer" || (st == "" && !strings.ContainsAny(string(v), ".eE")) {
 			if i, err := strconv.ParseInt(string(v), 10, 64); err == nil {
 				return Integer(i), true
@@ -200,7 +214,7 @@ func (n *Node) systemValue() (Value, bool) {
 		}
 		return nil, false
 	case string:
-		switch systemTypes[n.typ] {
+		switch systemTypeOf(n.typ) {
 		case "Date":
 			if t, ok := parseDate(v); ok {
 				return t, true
