@@ -73,7 +73,7 @@ func TestRunPassingFeatures(t *testing.T) {
 		}
 	}
 	assert.Equal(t, conformance.ExitPass, rec.ExitCode())
-	require.Len(t, rec.Scenarios, 6)
+	require.Len(t, rec.Scenarios, 7)
 
 	first := rec.Scenarios[0]
 	assert.Equal(t, "Create then read a patient", first.Name)
@@ -106,6 +106,16 @@ func TestRunPassingFeatures(t *testing.T) {
 	outline := rec.Scenarios[2]
 	assert.Equal(t, "Read a resource that does not exist", outline.Name)
 	assert.Equal(t, lineOf(t, "pass/patient.feature", "| Patient   |"), outline.Line, "outline rows carry their own line")
+
+	rule := rec.Scenarios[6]
+	assert.Equal(t, "The CapabilityStatement is FHIR R4", rule.Name)
+	assert.Equal(t, "pass/rules.feature", rule.URI)
+	assert.Equal(t, lineOf(t, "pass/rules.feature", "Example:"), rule.Line)
+	assert.Equal(t, []string{"@CAP-01"}, rule.Tags)
+	require.Len(t, rule.Steps, 6)
+	assert.Equal(t, "Given", rule.Steps[0].Keyword, "the rule's background")
+	assert.Equal(t, lineOf(t, "pass/rules.feature", "Given I set"), rule.Steps[0].Line)
+	assert.Equal(t, "But", rule.Steps[5].Keyword)
 
 	data, err := json.Marshal(rec)
 	require.NoError(t, err)

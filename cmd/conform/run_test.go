@@ -125,12 +125,12 @@ func TestRunPassWithValidationAndJSONRecord(t *testing.T) {
 		"--concurrency", "3", "-o", "text", "-o", "json=" + jsonFile, "--header", "X-Custom: yes"}, profileArgs(t)...)
 	stdout, stderr, code := runCLI(t, "", nil, args...)
 	require.Equal(t, conformance.ExitPass, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	assert.Contains(t, stdout, "6 scenarios: 6 passed, 0 failed")
+	assert.Contains(t, stdout, "7 scenarios: 7 passed, 0 failed")
 	data, err := os.ReadFile(jsonFile)
 	require.NoError(t, err)
 	var rec runner.Record
 	require.NoError(t, json.Unmarshal(data, &rec))
-	require.Len(t, rec.Scenarios, 6)
+	require.Len(t, rec.Scenarios, 7)
 	var outcomes int
 	for _, s := range rec.Scenarios {
 		for _, st := range s.Steps {
