@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirjson"
@@ -28,7 +29,7 @@ func runConvert(e *env, args []string) conformance.ExitCode {
 Convert one FHIR R4 resource from XML to JSON or from JSON to XML, reading
 FILE (or stdin for -) and writing the result to stdout. The input format is
 recognised from its first character; --to defaults to the other format.
-XML is written in FHIR element order; JSON with resourceType first.
+Both are written in FHIR element order, JSON with resourceType first.
 
 The R4 type model comes from hl7.fhir.r4.core#4.0.1 in the FHIR package cache
 (install it with 'conform packages install'), or from a core package given
@@ -90,7 +91,7 @@ Exit codes: 0 converted, 2 usage, 3 the input could not be read or converted.`)
 	if format == "xml" {
 		out, err = fhirxml.NewEncoder(m).Encode(res)
 	} else {
-		out, err = marshalResource(res)
+		out, err = marshalResource(m, res)
 	}
 	if err != nil {
 		return failure(e, name, fmt.Errorf("write %s as %s: %w", src, format, err))
@@ -126,29 +127,55 @@ func startsWith(data []byte, c byte) bool {
 	return len(data) > 0 && data[0] == c
 }
 
-// marshalResource writes a resource as indented JSON with resourceType first.
-func marshalResource(res map[string]any) ([]byte, error) {
+// marshalResource writes a resource as indented JSON in FHIR element order:
+// resourceType first, then each element as the type model orders them, each
+// primitive's underscore property after its value.
+func marshalResource(m *model.Model, res map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := writeJSON(&buf, res, ""); err != nil {
+	if err := writeJSON(&buf, m, res, nil, "", ""); err != nil {
 		return nil, err
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
 
-func writeJSON(buf *bytes.Buffer, v any, indent string) error {
+type jsonKey struct {
+	key   string
+	order int
+	el    *model.Element
+	code  string
+}
+
+func writeJSON(buf *bytes.Buffer, m *model.Model, v any, el *model.Element, code, indent string) error {
 	switch t := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			if k != "resourceType" {
-				keys = append(keys, k)
+		if rt, ok := t["resourceType"].(string); ok {
+			if typ, ok := m.Type(rt); ok {
+				el, code = typ.Root(), typ.Name
 			}
 		}
-		sort.Strings(keys)
-		if _, ok := t["resourceType"]; ok {
-			keys = append([]string{"resourceType"}, keys...)
+		keys := make([]jsonKey, 0, len(t))
+		for k := range t {
+			jk := jsonKey{key: k, order: -1}
+			name := strings.TrimPrefix(k, "_")
+			if k != "resourceType" && el != nil {
+				if ce, c, ok := m.Child(el, code, name); ok {
+					jk.order, jk.el, jk.code = 2*ce.Order+1, ce, c
+					if name != k {
+						jk.order++
+					}
+				} else {
+					jk.order = 1 << 30
+				}
+			}
+			keys = append(keys, jk)
 		}
+		sort.Slice(keys, func(i, j int) bool {
+			if keys[i].order != keys[j].order {
+				return keys[i].order < keys[j].order
+			}
+			return keys[i].key < keys[j].key
+		})
 		if len(keys) == 0 {
 			buf.WriteString("{}")
 			return nil
@@ -159,11 +186,11 @@ func writeJSON(buf *bytes.Buffer, v any, indent string) error {
 				buf.WriteByte(',')
 			}
 			buf.WriteString("\n" + indent + "  ")
-			if err := writeScalar(buf, k); err != nil {
+			if err := writeScalar(buf, k.key); err != nil {
 				return err
 			}
 			buf.WriteString(": ")
-			if err := writeJSON(buf, t[k], indent+"  "); err != nil {
+			if err := writeJSON(buf, m, t[k.key], k.el, k.code, indent+"  "); err != nil {
 				return err
 			}
 		}
@@ -180,7 +207,7 @@ func writeJSON(buf *bytes.Buffer, v any, indent string) error {
 				buf.WriteByte(',')
 			}
 			buf.WriteString("\n" + indent + "  ")
-			if err := writeJSON(buf, x, indent+"  "); err != nil {
+			if err := writeJSON(buf, m, x, el, code, indent+"  "); err != nil {
 				return err
 			}
 		}
