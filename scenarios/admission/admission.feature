@@ -161,7 +161,7 @@ Feature: Admission of an inpatient
     And I store the FHIRPath "Patient.id" as "patientId"
     When I send a POST request to "Encounter" with body from "fixtures/encounter.json"
     Then the response status should be one of "200, 201"
-    When I search for "Encounter" with "patient={{firstPatient}}"
+    When I search for "Encounter" with "patient=Patient/{{firstPatient}}"
     Then the response status should be 200
     And the Bundle should contain 1 "Encounter" entry
     And the FHIRPath "Bundle.entry.resource.ofType(Encounter).subject.reference.endsWith('Patient/' + %firstPatient)" should be true

@@ -252,7 +252,7 @@ func (r *Result) judge(opts Options, skips map[string][]Skip) error {
 		}
 		pr := PackResult{
 			ID: p.ID, Version: p.Version, Title: p.Title, Hash: p.Hash, UKCore: p.UKCore,
-			Status: conformance.Overall(verdicts), Criteria: verdicts, Skipped: skips[p.ID],
+			Status: packStatus(verdicts), Criteria: verdicts, Skipped: skips[p.ID],
 		}
 		r.Packs = append(r.Packs, pr)
 		r.Criteria = append(r.Criteria, verdicts...)
@@ -268,4 +268,15 @@ func (r *Result) judge(opts Options, skips map[string][]Skip) error {
 	}
 	r.Status = conformance.Overall(r.Criteria)
 	return nil
+}
+
+// packStatus is the pack's overall verdict, or skipped when none of its
+// criteria could be tried on this server.
+func packStatus(verdicts []conformance.CriterionVerdict) conformance.Status {
+	for _, v := range verdicts {
+		if v.Status != conformance.StatusSkipped {
+			return conformance.Overall(verdicts)
+		}
+	}
+	return conformance.StatusSkipped
 }
