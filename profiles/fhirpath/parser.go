@@ -72,18 +72,18 @@ type typeExpr struct {
 	t  TypeSpec
 }
 
-func (e *litExpr) position() int      { return e.at }
-func (e *thisExpr) position() int     { return e.at }
-func (e *indexVarExpr) position() int { return e.at }
-func (e *totalExpr) position() int    { return e.at }
-func (e *envExpr) position() int      { return e.at }
-func (e *memberExpr) position() int   { return e.at }
-func (e *callExpr) position() int     { return e.at }
-func (e *indexerExpr) position() int  { return e.at }
+func (e *litExpr) position() int        { return e.at }
+func (e *thisExpr) position() int       { return e.at }
+func (e *indexVarExpr) position() int   { return e.at }
+func (e *totalExpr) position() int      { return e.at }
+func (e *envExpr) position() int        { return e.at }
+func (e *memberExpr) position() int     { return e.at }
+func (e *callExpr) position() int       { return e.at }
+func (e *indexerExpr) position() int    { return e.at }
 func (e *childCountExpr) position() int { return e.at }
-func (e *unaryExpr) position() int    { return e.at }
-func (e *binExpr) position() int      { return e.at }
-func (e *typeExpr) position() int     { return e.at }
+func (e *unaryExpr) position() int      { return e.at }
+func (e *binExpr) position() int        { return e.at }
+func (e *typeExpr) position() int       { return e.at }
 
 type parser struct {
 	src   string

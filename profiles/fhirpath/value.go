@@ -157,7 +157,6 @@ func (n *Node) isResource() bool {
 	return ok
 }
 
-
 // IsPrimitiveType reports whether a FHIR type name is a primitive type.
 func IsPrimitiveType(name string) bool { return systemTypeOf(name) != "" }
 
