@@ -1,6 +1,8 @@
 package fhirxml_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -104,5 +106,41 @@ func reportCPU(b *testing.B, size int) func() {
 		perOp := float64(cpu1-cpu0) / float64(b.N)
 		b.ReportMetric(perOp/float64(time.Millisecond), "cpu-ms/op")
 		b.ReportMetric(float64(size)/(perOp/float64(time.Second))/1e6, "cpu-MB/s")
+	}
+}
+
+// BenchmarkDecodeUKCoreSources reads every XML resource of the UK Core
+// development build sources, as loading that IG source folder does.
+func BenchmarkDecodeUKCoreSources(b *testing.B) {
+	m, err := modeltest.LoadCore()
+	require.NoError(b, err)
+	dir, err := conformancetest.FindShared()
+	require.NoError(b, err)
+	paths, err := filepath.Glob(filepath.Join(dir, "fhir", "sources", "uk-core", "*", "*.xml"))
+	require.NoError(b, err)
+	require.NotEmpty(b, paths)
+	var files [][]byte
+	size := 0
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(b, err)
+		files = append(files, data)
+		size += len(data)
+	}
+	dec := fhirxml.NewDecoder(m)
+	for _, data := range files {
+		_, err := dec.Decode(data)
+		require.NoError(b, err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	b.ReportMetric(float64(len(files)), "files/op")
+	defer reportCPU(b, size)()
+	for b.Loop() {
+		for _, data := range files {
+			if _, err := dec.Decode(data); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

@@ -92,6 +92,9 @@ func New(opts Options) (*Client, error) {
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
+	if pass, ok := base.User.Password(); ok {
+		opts.Redactor.Add(pass)
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}

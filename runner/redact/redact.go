@@ -113,7 +113,7 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	for name, values := range h {
 		masked := make([]string, len(values))
 		for i, v := range values {
-			if sensitiveHeaders[http.CanonicalHeaderKey(name)] {
+			if IsSensitiveHeader(name) {
 				masked[i] = Mask
 			} else {
 				masked[i] = r.String(v)
@@ -124,9 +124,20 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	return out
 }
 
-// IsSensitiveHeader reports whether a header's whole value is a credential.
+// IsSensitiveHeader reports whether a header's whole value is a credential:
+// the well-known credential headers and any whose name speaks of a token,
+// secret, password, API key or session.
 func IsSensitiveHeader(name string) bool {
-	return sensitiveHeaders[http.CanonicalHeaderKey(name)]
+	if sensitiveHeaders[http.CanonicalHeaderKey(name)] {
+		return true
+	}
+	lower := strings.ToLower(name)
+	for _, word := range []string{"token", "secret", "password", "api-key", "apikey", "session"} {
+		if strings.Contains(lower, word) {
+			return true
+		}
+	}
+	return false
 }
 
 func eitherCase(s, lower string) bool {

@@ -44,6 +44,8 @@ func TestHeader(t *testing.T) {
 		"Authorization": {"Bearer abc"},
 		"Cookie":        {"session=1"},
 		"X-Custom":      {"tok-123"},
+		"X-Auth-Secret": {"hush"},
+		"X-Request-Id":  {"r-1"},
 		"Accept":        {"application/fhir+json"},
 	}
 	got := New("tok-123").Header(h)
@@ -51,6 +53,8 @@ func TestHeader(t *testing.T) {
 	assert.Equal(t, []string{Mask}, got["Cookie"])
 	assert.Equal(t, []string{Mask}, got["X-Custom"])
 	assert.Equal(t, []string{"application/fhir+json"}, got["Accept"])
+	assert.Equal(t, []string{Mask}, got["X-Auth-Secret"])
+	assert.Equal(t, []string{"r-1"}, got["X-Request-Id"])
 	assert.Equal(t, "Bearer abc", h.Get("Authorization"), "input must not change")
 }
 
