@@ -3,9 +3,12 @@ package main
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -238,4 +242,57 @@ func FuzzParseHeaders(f *testing.F) {
 			}
 		}
 	})
+}
+
+// writeTestPKI writes a CA, a server certificate for 127.0.0.1 and a client
+// certificate, all PEM, into dir.
+func writeTestPKI(t *testing.T, dir string) (serverCert tls.Certificate, caPool *x509.CertPool) {
+	t.Helper()
+	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "conform test CA"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	require.NoError(t, err)
+	ca, err := x509.ParseCertificate(caDER)
+	require.NoError(t, err)
+	write := func(name string, block *pem.Block) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600))
+	}
+	write("ca.pem", &pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	issue := func(name string, usage x509.ExtKeyUsage, serial int64) tls.Certificate {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		require.NoError(t, err)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		require.NoError(t, err)
+		write(name+".crt", &pem.Block{Type: "CERTIFICATE", Bytes: der})
+		write(name+".key", &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+		c, err := tls.LoadX509KeyPair(filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key"))
+		require.NoError(t, err)
+		return c
+	}
+	serverCert = issue("server", x509.ExtKeyUsageServerAuth, 2)
+	issue("client", x509.ExtKeyUsageClientAuth, 3)
+	caPool = x509.NewCertPool()
+	caPool.AddCert(ca)
+	return serverCert, caPool
+}
+
+func TestRunWithMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert, pool := writeTestPKI(t, dir)
+	srv := runnertest.NewTLS("", &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool})
+	defer srv.Close()
+	base := []string{"run", "--target", srv.URL, "--features", features("pass/rules.feature"), "--timeout", "5s"}
+	stdout, stderr, code := runCLI(t, "", nil, append(base, "--cert", filepath.Join(dir, "client.crt"), "--key", filepath.Join(dir, "client.key"), "--ca", filepath.Join(dir, "ca.pem"))...)
+	assert.Equal(t, conformance.ExitPass, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
+
+	stdout, _, code = runCLI(t, "", nil, append(base, "--ca", filepath.Join(dir, "ca.pem"))...)
+	assert.Equal(t, conformance.ExitIncomplete, code, "no client certificate: the handshake fails")
+	assert.Contains(t, stdout, "tls")
+
+	_, stderr, code = runCLI(t, "", nil, append(base, "--cert", filepath.Join(dir, "client.crt"))...)
+	assert.Equal(t, conformance.ExitUsage, code)
+	assert.Contains(t, stderr, "both a client certificate and its key")
+	assert.NotContains(t, stdout+stderr, "PRIVATE KEY")
 }

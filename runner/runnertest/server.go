@@ -6,9 +6,11 @@ package runnertest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -31,6 +33,17 @@ type Server struct {
 func New(bearer string) *Server {
 	s := &Server{resources: map[string]map[string]any{}, counts: map[string]int{}, auth: bearer}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// NewTLS starts a server on HTTPS with the given TLS configuration (its
+// certificate, and client certificate checks for mutual TLS).
+func NewTLS(bearer string, cfg *tls.Config) *Server {
+	s := &Server{resources: map[string]map[string]any{}, counts: map[string]int{}, auth: bearer}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.Server.TLS = cfg
+	s.Server.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.Server.StartTLS()
 	return s
 }
 
