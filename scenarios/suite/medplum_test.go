@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,4 +132,37 @@ func TestPacksAgainstMedplum(t *testing.T) {
 			assert.Contains(t, s.Reason, "does not declare", s.Scenario)
 		}
 	}
+}
+
+// TestPeersDocMatchesMedplumVerdicts keeps docs/PEERS.md's verdict table
+// equal to testdata/medplum.json.
+func TestPeersDocMatchesMedplumVerdicts(t *testing.T) {
+	raw, err := os.ReadFile("testdata/medplum.json")
+	require.NoError(t, err)
+	var want map[string]conformance.Status
+	require.NoError(t, json.Unmarshal(raw, &want))
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "PEERS.md"))
+	require.NoError(t, err)
+	got := map[string]conformance.Status{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 {
+			continue
+		}
+		id, status := strings.TrimSpace(cells[1]), conformance.Status(strings.TrimSpace(cells[3]))
+		if first, last, ok := strings.Cut(id, " .. "); ok {
+			prefix := first[:strings.LastIndexByte(first, '-')+1]
+			var a, b int
+			fmt.Sscanf(first[len(prefix):], "%d", &a)
+			fmt.Sscanf(last[len(prefix):], "%d", &b)
+			for i := a; i <= b; i++ {
+				got[fmt.Sprintf("%s%02d", prefix, i)] = status
+			}
+			continue
+		}
+		if _, known := want[id]; known {
+			got[id] = status
+		}
+	}
+	assert.Equal(t, want, got, "docs/PEERS.md disagrees with testdata/medplum.json")
 }
