@@ -22,12 +22,18 @@ type bundleEntry struct {
 	ifNoneExist string
 	ifMatch     string
 	res         map[string]any
+	// orig is the resource as sent, before references were rewritten.
+	orig map[string]any
 	// target is Type/id the entry writes, known before execution.
 	target string
-	err    error
-	out    written
-	match  *version
-	read   any
+	// cond is the entry's condition (If-None-Exist or conditional PUT) and
+	// condMatch the id it matched when targets were assigned ("" for none).
+	cond      *searchQuery
+	condMatch string
+	err       error
+	out       written
+	match     *version
+	read      any
 }
 
 func (s *Server) handleBundle(w http.ResponseWriter, r *http.Request) {
@@ -133,24 +139,58 @@ func parseEntry(i int, raw any) *bundleEntry {
 	return e
 }
 
+// maxTransactionAttempts bounds how often a transaction is prepared again
+// when the store changed while it was being validated.
+const maxTransactionAttempts = 3
+
 // transaction runs every entry or none, in the order DELETE, POST, PUT, GET.
+// Targets are assigned under the store lock, the rewritten resources are
+// validated without it, and the writes are made under it once the
+// conditions are seen to still hold.
 func (s *Server) transaction(ctx context.Context, entries []*bundleEntry) error {
 	for _, e := range entries {
 		if e.err != nil {
 			return e.err
 		}
+		e.orig = e.res
 	}
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		if err := s.prepareTransaction(ctx, entries); err != nil {
+			return err
+		}
+		s.store.mu.Lock()
+		if s.conditionsHold(entries) {
+			err := s.commitTransaction(entries)
+			s.store.mu.Unlock()
+			return err
+		}
+		s.store.mu.Unlock()
+		if attempt == maxTransactionAttempts {
+			return &requestError{status: http.StatusConflict, code: "conflict",
+				msg: "the resources the transaction's conditions match kept changing while it was validated; nothing was stored"}
+		}
+	}
+}
+
+// prepareTransaction assigns every entry its target, rewrites references to
+// the targets and validates the resources.
+func (s *Server) prepareTransaction(ctx context.Context, entries []*bundleEntry) error {
 	targets := map[string]string{}
+	s.store.mu.RLock()
 	for _, e := range entries {
+		e.res, e.match, e.target, e.cond, e.condMatch = cloneTop(e.orig), nil, "", nil, ""
+		if e.method == http.MethodPost {
+			e.id = ""
+		}
 		if err := s.assignTarget(e); err != nil {
+			s.store.mu.RUnlock()
 			return err
 		}
 		if e.target != "" && e.fullURL != "" {
 			targets[e.fullURL] = e.target
 		}
 	}
+	s.store.mu.RUnlock()
 	if !s.faults.on(FaultTransactionKeepsURN) {
 		for _, e := range entries {
 			if e.res != nil {
@@ -166,6 +206,32 @@ func (s *Server) transaction(ctx context.Context, entries []*bundleEntry) error 
 			return err
 		}
 	}
+	return nil
+}
+
+// conditionsHold reports whether every condition still matches what it
+// matched when targets were assigned. Callers hold s.store.mu.
+func (s *Server) conditionsHold(entries []*bundleEntry) bool {
+	for _, e := range entries {
+		if e.cond == nil {
+			continue
+		}
+		matches := s.search(e.cond)
+		switch {
+		case e.condMatch == "" && len(matches) == 0:
+		case e.condMatch != "" && len(matches) == 1 && matches[0].id == e.condMatch:
+			if e.match != nil {
+				e.match = matches[0]
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// commitTransaction makes the writes, all or none. Callers hold s.store.mu for writing.
+func (s *Server) commitTransaction(entries []*bundleEntry) error {
 	var undo []undoStep
 	for _, method := range []string{http.MethodDelete, http.MethodPost, http.MethodPut, http.MethodGet} {
 		for _, e := range entries {
@@ -191,6 +257,19 @@ func (s *Server) transaction(ctx context.Context, entries []*bundleEntry) error 
 	return nil
 }
 
+// cloneTop returns a copy of a resource's top level (nil for nil), so that
+// setting its id leaves the original alone.
+func cloneTop(res map[string]any) map[string]any {
+	if res == nil {
+		return nil
+	}
+	out := make(map[string]any, len(res))
+	for k, v := range res {
+		out[k] = v
+	}
+	return out
+}
+
 func (s *Server) checkEntry(ctx context.Context, e *bundleEntry) error {
 	body, err := json.Marshal(e.res)
 	if err != nil {
@@ -207,7 +286,7 @@ func (s *Server) checkEntry(ctx context.Context, e *bundleEntry) error {
 }
 
 // assignTarget decides which Type/id a writing entry will produce, resolving
-// conditions against the store. Callers hold s.store.mu.
+// conditions against the store. Callers hold s.store.mu for reading.
 func (s *Server) assignTarget(e *bundleEntry) error {
 	switch {
 	case e.method == http.MethodPost && e.ifNoneExist != "" && !s.faults.on(FaultIgnoreIfNoneExist):
@@ -215,12 +294,14 @@ func (s *Server) assignTarget(e *bundleEntry) error {
 		if err != nil {
 			return err
 		}
+		e.cond = q
 		switch matches := s.search(q); len(matches) {
 		case 0:
 			e.id = newUUID()
 		case 1:
 			e.match = matches[0]
 			e.id = matches[0].id
+			e.condMatch = e.id
 		default:
 			return &requestError{status: http.StatusPreconditionFailed, code: "multiple-matches",
 				msg: "entry " + strconv.Itoa(e.index) + ": several resources match If-None-Exist"}
@@ -232,10 +313,14 @@ func (s *Server) assignTarget(e *bundleEntry) error {
 		if err != nil {
 			return err
 		}
+		if !s.faults.on(FaultIgnoreConditionalUpdate) {
+			e.cond = q
+		}
 		matches := s.search(q)
 		switch {
 		case len(matches) == 1:
 			e.target = e.typ + "/" + matches[0].id
+			e.condMatch = matches[0].id
 			return nil
 		case len(matches) > 1:
 			return &requestError{status: http.StatusPreconditionFailed, code: "multiple-matches",

@@ -24,6 +24,8 @@ import (
 type fakeValidator struct {
 	mu       sync.Mutex
 	profiles [][]string
+	// during, when set, runs inside the next validation.
+	during func()
 }
 
 var errValidatorBroken = errors.New("validator broken")
@@ -31,7 +33,12 @@ var errValidatorBroken = errors.New("validator broken")
 func (f *fakeValidator) Validate(_ context.Context, resource []byte, profiles ...string) (conformance.Outcome, error) {
 	f.mu.Lock()
 	f.profiles = append(f.profiles, profiles)
+	during := f.during
+	f.during = nil
 	f.mu.Unlock()
+	if during != nil {
+		during()
+	}
 	res, err := decodeObject(resource)
 	if err != nil {
 		return conformance.Outcome{}, err

@@ -747,3 +747,21 @@ func TestPushOverTCPNamesTheListeningBase(t *testing.T) {
 		t.Fatal("no discharge notification arrived")
 	}
 }
+
+func TestTransactionPreparedAgainWhenTheStoreChangesDuringValidation(t *testing.T) {
+	e := newEnv(t)
+	tx := map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": []any{
+		map[string]any{"fullUrl": "urn:uuid:aaaaaaaa-0000-4000-8000-000000000002", "resource": encounter("RACE", "in-progress", "Patient/p1"),
+			"request": map[string]any{"method": "PUT", "url": "Encounter?identifier=https://trust.example/encounter|RACE"}},
+	}}
+	var concurrent *result
+	e.val.during = func() {
+		concurrent = e.do("POST", "/fhir/Encounter", encounter("RACE", "planned", "Patient/p1"), nil)
+	}
+	r := e.do("POST", "/fhir", tx, nil)
+	require.Equal(t, 200, r.status, string(r.raw))
+	require.Equal(t, 201, concurrent.status)
+	assert.Equal(t, "200 OK", r.str("entry", "0", "response", "status"), "the second preparation sees the concurrent create and updates it")
+	assert.Equal(t, concurrent.str("id"), r.str("entry", "0", "resource", "id"))
+	assert.Equal(t, jsonInt(1), e.do("GET", "/fhir/Encounter?identifier=RACE", nil, nil).body["total"])
+}
