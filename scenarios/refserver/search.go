@@ -42,6 +42,9 @@ var referenceTarget = map[string]string{"patient": "Patient", "encounter": "Enco
 const (
 	defaultCount = 50
 	maxCount     = 1000
+	// maxParams and maxValues bound the work one search can ask for.
+	maxParams = 20
+	maxValues = 100
 )
 
 type searchParam struct {
@@ -114,6 +117,12 @@ func parseSearch(typ string, q url.Values) (*searchQuery, error) {
 				return nil, badRequest("search parameter %s has an empty value", quote(name))
 			}
 			p := searchParam{name: name, values: splitValues(raw)}
+			if len(p.values) > maxValues {
+				return nil, badRequest("search parameter %s has more than %d values", quote(name), maxValues)
+			}
+			if len(sq.params) == maxParams {
+				return nil, badRequest("a search takes at most %d parameters", maxParams)
+			}
 			if name == "_lastUpdated" {
 				p.prefix, p.values[0] = datePrefix(raw)
 				if len(p.values) != 1 {

@@ -251,7 +251,7 @@ func TestSearch(t *testing.T) {
 	post := e.do("POST", "/fhir/Encounter/_search", "status=finished", map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	assert.Equal(t, jsonInt(1), post.body["total"])
 
-	for _, bad := range []string{"frobnicate=1", "_count=-1", "_count=x", "_lastUpdated=yesterday", "identifier=", "_sort=status", "status:not=x"} {
+	for _, bad := range []string{"identifier=" + strings.Repeat("x,", 100) + "x", strings.Repeat("status=x&", 21) + "status=y", "frobnicate=1", "_count=-1", "_count=x", "_lastUpdated=yesterday", "identifier=", "_sort=status", "status:not=x"} {
 		assert.Equal(t, 400, e.do("GET", "/fhir/Encounter?"+bad, nil, nil).status, bad)
 	}
 	assert.Equal(t, 400, e.do("GET", "/fhir/Organization?status=active", nil, nil).status, "status is not advertised for Organization")
