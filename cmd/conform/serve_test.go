@@ -136,8 +136,12 @@ func TestServeWithoutValidation(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, 200, resp.StatusCode)
-	code, body := post(t, base+"/Encounter", `{"resourceType":"Encounter"}`)
-	assert.Equal(t, 201, code, body)
+	resp, err = http.Post(base+"/Encounter", "application/fhir+json", strings.NewReader(`{"resourceType":"Encounter"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 201, resp.StatusCode, "no validator: an Encounter without status is stored")
+	assert.Empty(t, resp.Header.Get("ETag"), "the no-etag fault is on")
+	assert.NotEmpty(t, resp.Header.Get("Location"))
 }
 
 func TestServeValidatesAgainstUKCore(t *testing.T) {
