@@ -149,6 +149,31 @@ func FuzzDecode(f *testing.F) {
 func FuzzLocate(f *testing.F) {
 	f.Add([]byte(`{"a":[1,{"b":2}]}`), "a", 1, "b")
 	f.Fuzz(func(t *testing.T, data []byte, k1 string, i int, k2 string) {
-		Locate(data, []Step{Key(k1), Index(i), Key(k2)})
+		p := []Step{Key(k1), Index(i), Key(k2)}
+		l1, c1, ok1 := Locate(data, p)
+		l2, c2, ok2 := NewLocator(data).Locate(p)
+		if ok1 && (l1 != l2 || c1 != c2 || !ok2) {
+			t.Fatalf("locator disagrees: %d:%d vs %d:%d", l1, c1, l2, c2)
+		}
 	})
+}
+
+func TestLocatorMatchesLocate(t *testing.T) {
+	doc := []byte("{\n  \"resourceType\": \"Patient\",\n  \"identifier\": [\n    {\"use\": \"x\"},\n    {\n      \"sys\\u0074em\": \"urn:a\",\n      \"value\": [1, {\"b\": 2}]\n    }\n  ]\n}")
+	l := NewLocator(doc)
+	paths := [][]Step{
+		nil,
+		{Key("identifier")},
+		{Key("identifier"), Index(1)},
+		{Key("identifier"), Index(1), Key("system")},
+		{Key("identifier"), Index(1), Key("value"), Index(1), Key("b")},
+		{Key("name")},
+		{Key("identifier"), Index(2)},
+		{Key("identifier"), Key("use")},
+	}
+	for _, p := range paths {
+		wl, wc, wok := Locate(doc, p)
+		gl, gc, gok := l.Locate(p)
+		assert.Equal(t, []any{wl, wc, wok}, []any{gl, gc, gok}, "path %v", p)
+	}
 }

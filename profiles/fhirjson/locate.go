@@ -207,3 +207,135 @@ func (s *scanner) skipValue(depth int) bool {
 		return s.pos > start
 	}
 }
+
+// Locator answers many Locate questions about one document quickly: each
+// object and array is scanned once and its members' offsets remembered, and
+// line starts are indexed once. It is not safe for concurrent use.
+type Locator struct {
+	data       []byte
+	lineStarts []int
+	containers map[int]*container
+}
+
+type container struct {
+	keys  map[string][2]int
+	elems []int
+}
+
+// NewLocator returns a Locator over data.
+func NewLocator(data []byte) *Locator {
+	return &Locator{data: data, containers: map[int]*container{}}
+}
+
+// Locate is Locate(data, path) for the Locator's document.
+func (l *Locator) Locate(path []Step) (line, column int, ok bool) {
+	s := scanner{data: l.data}
+	if len(l.data) >= 3 && l.data[0] == 0xEF && l.data[1] == 0xBB && l.data[2] == 0xBF {
+		s.pos = 3
+	}
+	s.space()
+	pos, at := s.pos, s.pos
+	for _, st := range path {
+		c := l.container(pos)
+		if c == nil {
+			return 0, 0, false
+		}
+		if st.Index < 0 {
+			kv, found := c.keys[st.Key]
+			if !found {
+				return 0, 0, false
+			}
+			at, pos = kv[0], kv[1]
+			continue
+		}
+		if c.keys != nil || st.Index >= len(c.elems) {
+			return 0, 0, false
+		}
+		pos = c.elems[st.Index]
+		at = pos
+	}
+	line, column = l.position(at)
+	return line, column, true
+}
+
+func (l *Locator) position(offset int) (int, int) {
+	if l.lineStarts == nil {
+		l.lineStarts = []int{0}
+		for i, b := range l.data {
+			if b == '\n' {
+				l.lineStarts = append(l.lineStarts, i+1)
+			}
+		}
+	}
+	lo, hi := 0, len(l.lineStarts)-1
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if l.lineStarts[mid] <= offset {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo + 1, offset - l.lineStarts[lo] + 1
+}
+
+// container scans the object or array starting at pos once.
+func (l *Locator) container(pos int) *container {
+	if c, ok := l.containers[pos]; ok {
+		return c
+	}
+	if pos >= len(l.data) || (l.data[pos] != '{' && l.data[pos] != '[') {
+		return nil
+	}
+	s := scanner{data: l.data, pos: pos + 1}
+	c := &container{}
+	if l.data[pos] == '{' {
+		c.keys = map[string][2]int{}
+		for {
+			s.space()
+			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+				break
+			}
+			keyAt := s.pos
+			name, ok := s.readString()
+			if !ok {
+				break
+			}
+			s.space()
+			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+				break
+			}
+			s.pos++
+			s.space()
+			if _, dup := c.keys[name]; !dup {
+				c.keys[name] = [2]int{keyAt, s.pos}
+			}
+			if !s.skipValue(0) {
+				break
+			}
+			s.space()
+			if s.pos >= len(s.data) || s.data[s.pos] != ',' {
+				break
+			}
+			s.pos++
+		}
+	} else {
+		for {
+			s.space()
+			if s.pos >= len(s.data) || s.data[s.pos] == ']' {
+				break
+			}
+			c.elems = append(c.elems, s.pos)
+			if !s.skipValue(0) {
+				break
+			}
+			s.space()
+			if s.pos >= len(s.data) || s.data[s.pos] != ',' {
+				break
+			}
+			s.pos++
+		}
+	}
+	l.containers[pos] = c
+	return c
+}

@@ -85,4 +85,3 @@ func (r *run) bundleResolve(ref string) map[string]any {
 	}
 	return nil
 }
-

@@ -21,6 +21,11 @@ var correctedInvariants = map[string]string{
 	"que-12": "enableWhen.count() > 1 implies enableBehavior.exists()",
 }
 
+type kidKey struct {
+	parent *fhirpath.Node
+	name   string
+}
+
 // nodeAt returns the FHIRPath node of path step i, navigating from the root
 // resource so %resource and %rootResource are those of the element.
 func (r *run) nodeAt(i int) *fhirpath.Node {
@@ -36,7 +41,15 @@ func (r *run) nodeAt(i int) *fhirpath.Node {
 			return nil
 		}
 		s := r.path[i]
-		kids := r.v.fp.Children(parent, s.expr)
+		key := kidKey{parent, s.expr}
+		kids, ok := r.kids[key]
+		if !ok {
+			kids = r.v.fp.Children(parent, s.expr)
+			if r.kids == nil {
+				r.kids = map[kidKey][]*fhirpath.Node{}
+			}
+			r.kids[key] = kids
+		}
 		idx := s.index
 		if idx < 0 {
 			idx = 0

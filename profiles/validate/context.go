@@ -56,6 +56,9 @@ func (r *run) extensionContext(p *plan, url string) {
 			if names[e] || names[c.expression] {
 				return
 			}
+			if d := parent.def; d != nil && !isResource && (strings.HasPrefix(e, d.path+".") || d.basePath != "" && strings.HasPrefix(e, d.basePath+".")) && !strings.Contains(e[len(d.path)+1:], ".") {
+				return
+			}
 			if d := parent.def; d != nil && strings.HasSuffix(d.path, "[x]") && (names[e+"[x]"]) {
 				return
 			}

@@ -25,7 +25,7 @@ func (r *run) slices(c *node, items []sliceItem) {
 				break
 			}
 		}
-		r.push(it.key, c.name, it.index, choiceSuffix(c, it.typ))
+		r.pushDef(it.key, c.name, it.index, choiceSuffix(c, it.typ), it.typ, c)
 		if match < 0 {
 			if m, ok := it.value.(map[string]any); ok && (c.name == "extension" || c.name == "modifierExtension") {
 				if u, _ := m["url"].(string); u != "" && !strings.Contains(u, ":") && len(r.path) >= 2 && r.path[len(r.path)-2].typ == "Extension" {

@@ -38,6 +38,8 @@ type run struct {
 	root        map[string]any
 	// nodes caches the FHIRPath node of each path step (nil until needed).
 	nodes []*fhirpath.Node
+	kids  map[kidKey][]*fhirpath.Node
+	loc   *fhirjson.Locator
 }
 
 func (r *run) push(key, expr string, index int, suffix string) {
@@ -91,7 +93,10 @@ func (r *run) add(sev conformance.Severity, code, id, msg string) {
 				steps = append(steps, fhirjson.Index(s.index))
 			}
 		}
-		if line, col, ok := fhirjson.Locate(r.source, steps); ok {
+		if r.loc == nil {
+			r.loc = fhirjson.NewLocator(r.source)
+		}
+		if line, col, ok := r.loc.Locate(steps); ok {
 			is.Line, is.Column = line, col
 		}
 	}
@@ -539,7 +544,6 @@ func (r *run) embedded(obj map[string]any, n *node) {
 	}
 	top.suffix, top.typ = saved, savedTyp
 }
-
 
 // allowedUnknownExtension reports whether an extension URL may be used
 // without a definition: example domains and cross-version extensions, as the

@@ -1,0 +1,100 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/conformance/conformancetest"
+	"github.com/nhsconform/conform/profiles/fhirxml"
+	fhirmodel "github.com/nhsconform/conform/profiles/model"
+	"github.com/nhsconform/conform/profiles/packages"
+)
+
+func ukCoreValidator(t testing.TB) (*Validator, *packages.Set) {
+	t.Helper()
+	var pkgs []*packages.Package
+	for _, f := range []string{"fhir/packages/hl7.fhir.r4.core-4.0.1.tgz", "fhir/packages/hl7.terminology.r4-7.0.1.tgz", "fhir/sources/uk-core"} {
+		p, err := packages.Open(conformancetest.Shared(t, f))
+		require.NoError(t, err)
+		pkgs = append(pkgs, p)
+	}
+	set := packages.NewSet(pkgs...)
+	set.SetXMLDecoder(fhirxml.NewDecoder(fhirmodel.New(set.ResolveJSON)))
+	v, err := FromPackages(set, Options{})
+	require.NoError(t, err)
+	return v, set
+}
+
+const ukCoreSD = "https://fhir.hl7.org.uk/StructureDefinition/"
+
+// profileForExample names the profile a UK Core example's file name names,
+// the longest UK Core profile name it starts with
+// (UKCore-Patient-RichardSmith-Example -> UKCore-Patient), else UKCore- and
+// the resource type. Extension examples exercise their extension through its
+// URL and need no extra profile.
+func profileForExample(set *packages.Set, file, resourceType string) string {
+	if !strings.HasPrefix(file, "UKCore-") {
+		return ""
+	}
+	best := ""
+	for _, r := range set.ByType("StructureDefinition") {
+		name := strings.TrimPrefix(r.URL, ukCoreSD)
+		if name == r.URL || r.Type != resourceType {
+			continue
+		}
+		if strings.HasPrefix(file, name+"-") && len(name) > len(best) {
+			best = name
+		}
+	}
+	if best == "" {
+		best = "UKCore-" + resourceType
+	}
+	return ukCoreSD + best
+}
+
+func TestUKCoreExamples(t *testing.T) {
+	v, set := ukCoreValidator(t)
+	dir := conformancetest.Shared(t, "fhir/sources/uk-core/examples")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var failures []string
+	checked := 0
+	for _, e := range entries {
+		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".xml") || strings.HasSuffix(e.Name(), ".json")) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		var profiles []string
+		summary, err := packages.PeekXML(data)
+		if strings.HasSuffix(e.Name(), ".json") {
+			summary, err = packages.PeekJSON(data)
+		}
+		require.NoError(t, err, e.Name())
+		if p := profileForExample(set, e.Name(), summary.ResourceType); p != "" {
+			_, ok := set.ResolveJSON(p)
+			require.True(t, ok, "profile %s of %s is not in UK Core", p, e.Name())
+			profiles = append(profiles, p)
+		}
+		out, err := v.Validate(context.Background(), data, profiles...)
+		require.NoError(t, err)
+		checked++
+		for _, is := range out.Issues {
+			if (is.Severity == conformance.SeverityError || is.Severity == conformance.SeverityFatal) && is.MessageID != "nhs-number-invalid" {
+				failures = append(failures, fmt.Sprintf("%s: %s %s: %s", e.Name(), is.MessageID, is.Expression, is.Message))
+			}
+		}
+	}
+	sort.Strings(failures)
+	assert.Greater(t, checked, 200)
+	assert.Empty(t, failures, "UK Core examples with errors:\n%s", strings.Join(failures, "\n"))
+}
