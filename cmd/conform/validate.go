@@ -391,4 +391,3 @@ func writeJUnit(w io.Writer, outcomes []conformance.Outcome) error {
 	_, err := io.WriteString(w, "\n")
 	return err
 }
-

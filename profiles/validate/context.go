@@ -56,7 +56,7 @@ func (r *run) extensionContext(p *plan, url string) {
 			if names[e] || names[c.expression] {
 				return
 			}
-			if d := parent.def; d != nil && !isResource && (strings.HasPrefix(e, d.path+".") || d.basePath != "" && strings.HasPrefix(e, d.basePath+".")) && !strings.Contains(e[len(d.path)+1:], ".") {
+			if d := parent.def; d != nil && !isResource && (childPathOf(e, d.path) || childPathOf(e, d.basePath)) {
 				return
 			}
 			if d := parent.def; d != nil && strings.HasSuffix(d.path, "[x]") && (names[e+"[x]"]) {
@@ -119,4 +119,12 @@ func sameData(a, b any) bool {
 		return reflect.ValueOf(ma).UnsafePointer() == reflect.ValueOf(mb).UnsafePointer()
 	}
 	return false
+}
+
+// childPathOf reports whether path names a direct child of parent.
+func childPathOf(path, parent string) bool {
+	if parent == "" || !strings.HasPrefix(path, parent+".") {
+		return false
+	}
+	return !strings.Contains(path[len(parent)+1:], ".")
 }
