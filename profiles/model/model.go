@@ -304,6 +304,9 @@ func build(sd map[string]any) *Type {
 		if _, dup := t.byPath[path]; dup {
 			continue
 		}
+		if len(t.Elements) > 0 && !strings.HasPrefix(path, t.Elements[0].Path+".") || strings.HasSuffix(path, ".") {
+			continue
+		}
 		e := newElement(ed, path, len(t.Elements))
 		t.Elements = append(t.Elements, e)
 		t.byPath[path] = e
