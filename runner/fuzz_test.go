@@ -1,6 +1,8 @@
 package runner
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -38,3 +40,26 @@ func FuzzParseMessage(f *testing.F) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// FuzzFeatureParse feeds hostile feature files through godog's parser and
+// the record index: an error is fine, a panic is not.
+func FuzzFeatureParse(f *testing.F) {
+	for _, name := range []string{"pass/patient.feature", "pass/rules.feature", "bad/syntax.feature", "push/discharge.feature"} {
+		if data, err := os.ReadFile(filepath.Join("..", "testdata", "features", name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("Feature: x\n  Scenario Outline: y\n    Given <a>\n    Examples:\n      | a |\n      | b |\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{"a.feature": {Data: data}}
+		features, err := (godog.TestSuite{Options: &godog.Options{FS: fsys, Paths: []string{"a.feature"}}}).RetrieveFeatures()
+		if err != nil {
+			_ = parseMessage(err)
+			return
+		}
+		ix := newIndex(&Record{})
+		for _, ft := range features {
+			ix.add(ft.GherkinDocument, ft.Pickles)
+		}
+	})
+}
