@@ -155,3 +155,12 @@ func TestServeValidatesAgainstUKCore(t *testing.T) {
 	code, body = post(t, base+"/Organization", `{"resourceType":"Organization","name":"Leeds Teaching Hospitals","identifier":[{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RR8"}]}`)
 	assert.Equal(t, 201, code, body)
 }
+
+func TestServeAddressInUse(t *testing.T) {
+	base, _ := startServe(t, "--addr", "127.0.0.1:0", "--no-validate")
+	addr := strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/fhir")
+	stdout, stderr, code := runCLI(t, "", nil, "serve", "--no-validate", "--addr", addr)
+	assert.Equal(t, conformance.ExitIncomplete, code)
+	assert.Empty(t, stdout, "no listening line when not listening")
+	assert.Contains(t, stderr, "listen on "+addr)
+}
