@@ -15,7 +15,13 @@ node bench/fhirpath/fhirpath-js.js "$out" 5 > "$out/js.json"
 go test ./bench/fhirpath -run '^$' -bench ClinicalInvariants -benchtime 3525x -count 5 -benchmem > "$out/go.txt"
 cat "$out/go.txt"
 cat "$out/js.json"
-go_rate=$(awk '/BenchmarkClinicalInvariants/ { for (i = 1; i < NF; i++) if ($(i+1) == "resources/s" && $i > best) best = $i } END { printf "%d", best }' "$out/go.txt")
+best() {
+	awk -v unit="$1" '/BenchmarkClinicalInvariants/ { for (i = 1; i < NF; i++) if ($(i+1) == unit && $i > best) best = $i } END { printf "%d", best }' "$out/go.txt"
+}
+go_rate=$(best resources/s)
+go_cpu=$(best resources/cpu-s)
 js_rate=$(sed 's/.*"resources_per_sec":\([0-9]*\).*/\1/' "$out/js.json")
-echo "conform: $go_rate resources/s (best of 5); fhirpath.js: $js_rate resources/s (best of 5)"
-awk -v g="$go_rate" -v j="$js_rate" 'BEGIN { printf "ratio: %.1fx\n", g / j }'
+js_cpu=$(sed 's/.*"resources_per_cpu_sec":\([0-9]*\).*/\1/' "$out/js.json")
+echo "wall: conform $go_rate resources/s, fhirpath.js $js_rate resources/s (best of 5 each)"
+echo "cpu:  conform $go_cpu resources/cpu-s, fhirpath.js $js_cpu resources/cpu-s (best of 5 each)"
+awk -v g="$go_rate" -v j="$js_rate" -v gc="$go_cpu" -v jc="$js_cpu" 'BEGIN { printf "conform is %.1fx fhirpath.js by wall time, %.1fx by CPU time\n", g / j, gc / jc }'

@@ -236,6 +236,11 @@ func (c *evalCtx) children(at int, n *Node, name string, out Collection) (Collec
 				return out, c.semanticf(at, "%s has no element %s", n.typ, name)
 			}
 		}
+		if c.tables != nil {
+			if _, raw := obj[name]; !raw {
+				return out, nil
+			}
+		}
 	}
 	return c.untypedChildren(n, obj, name, out), nil
 }
@@ -304,12 +309,24 @@ func appendValues(out Collection, parent *Node, name, typ, def string, v any, ex
 	switch vv := v.(type) {
 	case []any:
 		exts, _ := ext.([]any)
+		if out == nil {
+			out = make(Collection, 0, len(vv))
+		}
+		var slab []Node
+		if typ != "" && typ != "Resource" && typ != "DomainResource" {
+			slab = make([]Node, len(vv))
+		}
 		for i, item := range vv {
 			var e map[string]any
 			if i < len(exts) {
 				e, _ = exts[i].(map[string]any)
 			}
 			if item == nil && e == nil {
+				continue
+			}
+			if slab != nil {
+				slab[i] = Node{data: item, ext: e, typ: typ, def: def, name: name, parent: parent, doc: parent.doc, flags: flags}
+				out = append(out, &slab[i])
 				continue
 			}
 			out = append(out, newChild(parent, name, typ, def, item, e, flags))
