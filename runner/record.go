@@ -33,6 +33,7 @@ type Scenario struct {
 	Started  time.Time          `json:"started"`
 	Duration time.Duration      `json:"durationNs"`
 	Steps    []Step             `json:"steps"`
+	finished bool
 }
 
 // Step is one step of a scenario with what it produced.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,9 @@ type Config struct {
 	Redactor *redact.Redactor
 	// Transport replaces the HTTP transport (tests and in-process servers).
 	Transport http.RoundTripper
+	// OnScenario, when set, is called with each scenario as soon as it
+	// finishes, one call at a time, in completion order (progress output).
+	OnScenario func(Scenario)
 	// GodogFormat optionally adds a godog formatter ("cucumber", "junit")
 	// writing to GodogOutput; exchanges are attached to its steps.
 	GodogFormat string
@@ -187,6 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		return nil, &FeatureError{Err: fmt.Errorf("parse features: %s", parseMessage(err))}
 	}
 	index := newIndex(rec)
+	index.red, index.onScenario = cfg.Redactor, cfg.OnScenario
 	for _, f := range features {
 		index.add(f.GherkinDocument, f.Pickles)
 	}
@@ -219,17 +224,9 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	}
 	rec.Duration = time.Since(rec.Started)
 	for i := range rec.Scenarios {
-		s := &rec.Scenarios[i]
-		for j := range s.Steps {
-			st := &s.Steps[j]
-			st.Text = cfg.Redactor.String(st.Text)
-			if st.Status == conformance.StatusUndefined && st.Suggestion == "" {
-				if d, ok := steps.Suggest(st.Text); ok {
-					st.Suggestion, _, _ = strings.Cut(d.Phrase, "\n")
-				}
-			}
+		if s := &rec.Scenarios[i]; !s.finished {
+			index.finish(s)
 		}
-		s.Status = scenarioStatus(s.Steps)
 	}
 	if ctx.Err() != nil {
 		return rec, fmt.Errorf("run interrupted: %w", ctx.Err())
@@ -285,9 +282,12 @@ func checkFeatureSizes(fsys fs.FS, root string) error {
 
 // index maps godog pickles to their pre-filled place in the Record.
 type index struct {
-	rec       *Record
-	scenarios map[string]int
-	steps     map[string]int
+	rec        *Record
+	scenarios  map[string]int
+	steps      map[string]int
+	red        *redact.Redactor
+	onScenario func(Scenario)
+	mu         sync.Mutex
 }
 
 func newIndex(rec *Record) *index {
@@ -403,8 +403,31 @@ func (ix *index) initScenario(sc *godog.ScenarioContext, env *steps.Env) {
 			}
 		}
 		current.Duration = time.Since(current.Started)
+		if i == len(current.Steps)-1 {
+			ix.finish(current)
+		}
 		return ctx, nil
 	})
+}
+
+// finish completes a scenario's entry after its last step and reports it.
+func (ix *index) finish(s *Scenario) {
+	for j := range s.Steps {
+		st := &s.Steps[j]
+		st.Text = ix.red.String(st.Text)
+		if st.Status == conformance.StatusUndefined && st.Suggestion == "" {
+			if d, ok := steps.Suggest(st.Text); ok {
+				st.Suggestion, _, _ = strings.Cut(d.Phrase, "\n")
+			}
+		}
+	}
+	s.Status = scenarioStatus(s.Steps)
+	s.finished = true
+	if ix.onScenario != nil {
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		ix.onScenario(*s)
+	}
 }
 
 func classify(status godog.StepResultStatus, err error, red *redact.Redactor) (conformance.Status, string) {

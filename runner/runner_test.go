@@ -127,9 +127,16 @@ func TestMisbehavingServerEndsInClearFailures(t *testing.T) {
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL, "fail")
 	cfg.Timeout = 300 * time.Millisecond
+	cfg.Concurrency = 3
+	reported := map[string]conformance.Status{}
+	cfg.OnScenario = func(s Scenario) { reported[s.Name] = s.Status }
 	start := time.Now()
 	rec, err := Run(context.Background(), cfg)
 	require.NoError(t, err)
+	require.Len(t, reported, len(rec.Scenarios), "each scenario reported once it finished")
+	for _, s := range rec.Scenarios {
+		assert.Equal(t, s.Status, reported[s.Name], s.Name)
+	}
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Equal(t, conformance.ExitFail, rec.ExitCode())
 	want := map[string]string{

@@ -321,6 +321,7 @@ fixtures, values never stored).`)
 	headers := fs.StringArray("header", nil, "add `\"Name: value\"` to every request (repeatable)")
 	listen := fs.String("listen", "", "start a receiving endpoint on `ADDR` (e.g. 127.0.0.1:8089) for pushed messages")
 	receiverURL := fs.String("receiver-url", "", "base `URL` the system under test reaches the --listen endpoint at (default http://ADDR)")
+	progress := fs.Bool("progress", false, "print each scenario to stderr as soon as it finishes")
 	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`: text or json (repeatable)")
 	builtinPacks := fs.Bool("packs", false, "run the built-in workflow packs against --target (the default without --target and --features)")
 	af := addAuthFlags(fs)
@@ -386,7 +387,14 @@ fixtures, values never stored).`)
 			warnOnce.Do(func() { fmt.Fprintf(e.stderr, "conform %s: warning: %s\n", name, red.String(msg)) })
 		},
 	}
+	var onScenario func(runner.Scenario)
+	if *progress {
+		onScenario = func(s runner.Scenario) {
+			fmt.Fprintf(e.stderr, "%-9s %s (%s:%d) %s\n", strings.ToUpper(string(s.Status)), red.String(s.Name), s.URI, s.Line, s.Duration.Round(time.Millisecond))
+		}
+	}
 	rec, err := runner.Run(e.ctx, runner.Config{
+		OnScenario:  onScenario,
 		Target:      *target,
 		Features:    os.DirFS(root),
 		Paths:       paths,

@@ -94,12 +94,14 @@ func TestRunExitCodes(t *testing.T) {
 		args       []string
 		want       conformance.ExitCode
 		wantStdout []string
+		wantStderr []string
 	}{
 		{name: "failures", args: []string{"--features", features("fail/misbehaving.feature:3"), "--features", features("fail/misbehaving.feature:30")}, want: conformance.ExitFail, wantStdout: []string{"FAIL      Internal server error (misbehaving.feature:3)", "expected status 200, got 500", "2 scenarios: 0 passed, 2 failed"}},
 		{name: "undefined step", args: []string{"--features", features("bad/undefined.feature")}, want: conformance.ExitIncomplete, wantStdout: []string{"UNDEFINED Then the response code should be 200 (line 5)", "did you mean: Then the response status should be CODE"}},
 		{name: "missing fixture", args: []string{"--features", features("bad/missing-fixture.feature")}, want: conformance.ExitIncomplete, wantStdout: []string{"nowhere.json"}},
 		{name: "unreachable", target: closed, args: []string{"--features", features("bad/unstored.feature"), "--features", features("bad/undefined.feature")}, want: conformance.ExitIncomplete, wantStdout: []string{"unreachable"}},
 		{name: "pushed message", args: []string{"--features", features("push/discharge.feature:3"), "--listen", "127.0.0.1:0"}, want: conformance.ExitPass, wantStdout: []string{"PASS      The system under test pushes"}},
+		{name: "progress", args: []string{"--features", features("pass/rules.feature"), "--progress"}, want: conformance.ExitPass, wantStderr: []string{"PASS      The CapabilityStatement is FHIR R4 (rules.feature:9)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,6 +114,9 @@ func TestRunExitCodes(t *testing.T) {
 			assert.Equal(t, tc.want, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
 			for _, w := range tc.wantStdout {
 				assert.Contains(t, stdout, w)
+			}
+			for _, w := range tc.wantStderr {
+				assert.Contains(t, stderr, w)
 			}
 			assert.NotContains(t, stdout+stderr, cliToken)
 		})
