@@ -50,7 +50,6 @@ var messageCounts = map[string][]countRule{
 
 // message is a parsed message Bundle.
 type message struct {
-	bundle  map[string]any
 	id      string
 	header  map[string]any
 	entries []map[string]any
@@ -73,7 +72,7 @@ func (s *Server) handleProcessMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s, err)
 		return
 	}
-	if err := s.checkMessageResource(r, in, body, ""); err != nil {
+	if err := s.checkMessageResource(r, body, ""); err != nil {
 		writeError(w, s, err)
 		return
 	}
@@ -114,7 +113,7 @@ func parseMessage(in map[string]any) (*message, error) {
 	if in["type"] != "message" {
 		return nil, badRequest("Bundle.type is %s; $process-message takes a message Bundle", quote(str(in["type"])))
 	}
-	msg := &message{bundle: in, byURL: map[string]map[string]any{}}
+	msg := &message{byURL: map[string]map[string]any{}}
 	msg.id, _ = in["id"].(string)
 	if msg.id == "" {
 		return nil, badRequest("the message Bundle has no id")
@@ -286,7 +285,7 @@ func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, bad
 	if sr == nil || sr["resourceType"] != "ServiceRequest" {
 		return nil, bad("MessageHeader.focus does not resolve to the message's ServiceRequest")
 	}
-	if err := s.checkMessageResource(r, msg.bundle, body, "REC_UNPROCESSABLE_ENTITY"); err != nil {
+	if err := s.checkMessageResource(r, body, "REC_UNPROCESSABLE_ENTITY"); err != nil {
 		return nil, err
 	}
 	if s.faults.on(FaultIgnoreCancellation) && reason != "new" {
@@ -375,7 +374,7 @@ func (m *message) without(typ string) *message {
 }
 
 // checkMessageResource validates the message Bundle as a whole.
-func (s *Server) checkMessageResource(r *http.Request, bundle map[string]any, body []byte, nhsCode string) error {
+func (s *Server) checkMessageResource(r *http.Request, body []byte, nhsCode string) error {
 	if s.faults.on(FaultAcceptInvalid) || s.opts.Validator == nil {
 		return nil
 	}
