@@ -374,6 +374,9 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, typ string
 		}
 		values = r.Form
 	}
+	if preferLenient(r) {
+		values = supportedOnly(typ, values)
+	}
 	q, err := parseSearch(typ, values)
 	if err != nil {
 		writeError(w, s, err)
@@ -384,6 +387,39 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request, typ string
 	matches := s.search(q)
 	s.store.mu.RUnlock()
 	writeJSON(w, s, http.StatusOK, s.searchset(baseURL(r), q, matches))
+}
+
+// preferLenient reports whether the client asked, with Prefer:
+// handling=lenient, for unsupported search parameters to be ignored.
+func preferLenient(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Prefer"), ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if strings.EqualFold(k, "handling") && strings.EqualFold(strings.Trim(v, `"`), "lenient") {
+			return true
+		}
+	}
+	return false
+}
+
+// supportedOnly drops the parameters a search of typ does not support; the
+// self link then shows what was used.
+func supportedOnly(typ string, values url.Values) url.Values {
+	out := url.Values{}
+	for name, vals := range values {
+		switch name {
+		case "_format", "_pretty", "_count", "_offset", "_id", "_lastUpdated":
+		case "_type":
+			if typ != "" {
+				continue
+			}
+		default:
+			if _, ok := searchParams[typ][name]; !ok {
+				continue
+			}
+		}
+		out[name] = vals
+	}
+	return out
 }
 
 func (s *Server) searchset(base string, q *searchQuery, matches []*version) map[string]any {

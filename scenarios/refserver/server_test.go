@@ -255,6 +255,12 @@ func TestSearch(t *testing.T) {
 		assert.Equal(t, 400, e.do("GET", "/fhir/Encounter?"+bad, nil, nil).status, bad)
 	}
 	assert.Equal(t, 400, e.do("GET", "/fhir/Organization?status=active", nil, nil).status, "status is not advertised for Organization")
+
+	lenient := e.do("GET", "/fhir/Encounter?frobnicate=1&status=finished", nil, map[string]string{"Prefer": "handling=lenient"})
+	require.Equal(t, 200, lenient.status, string(lenient.raw))
+	assert.Equal(t, jsonInt(1), lenient.body["total"])
+	assert.NotContains(t, lenient.str("link", "0", "url"), "frobnicate", "the self link shows the parameters used")
+	assert.Equal(t, 400, e.do("GET", "/fhir/Encounter?frobnicate=1", nil, map[string]string{"Prefer": "handling=strict"}).status)
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
