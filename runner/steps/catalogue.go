@@ -59,7 +59,7 @@ var catalogue = []Def{
 		Group: GroupRequests, Phrase: `When I send a POST request to "PATH" with body from "FILE"`,
 		Pattern: `^I send a (POST|PUT|PATCH) request to "([^"]*)" with body from "([^"]*)"$`,
 		Example: `When I send a PUT request to "Encounter?identifier={{encounterId}}" with body from "fixtures/encounter.json"`,
-		Doc:     "Sends POST, PUT or PATCH with the content of FILE (relative to the feature file, {{NAME}} values filled in) as application/fhir+json.",
+		Doc:     "Sends POST, PUT or PATCH with the content of FILE (relative to the feature file, {{NAME}} values filled in) as application/fhir+json; set the Content-Type request header first to send another type (a JSON Patch, say).",
 		bind: func(w *World) any {
 			return func(ctx context.Context, method, target, file string) error {
 				body, err := w.fixture(file)
@@ -264,6 +264,24 @@ var catalogue = []Def{
 				}
 				if len(s.header.Values(name)) == 0 {
 					return fmt.Errorf("header %s is missing from the %s", name, s.describe)
+				}
+				return nil
+			}
+		},
+	},
+	{
+		Group: GroupResponses, Phrase: `Then the response header "NAME" should be absent`,
+		Pattern: `^the response header "([^"]+)" should be absent$`,
+		Example: `Then the response header "Set-Cookie" should be absent`,
+		Doc:     "Checks the last response does not carry the header.",
+		bind: func(w *World) any {
+			return func(name string) error {
+				s, err := w.current()
+				if err != nil {
+					return err
+				}
+				if len(s.header.Values(name)) > 0 {
+					return fmt.Errorf("header %s should be absent from the %s", name, s.describe)
 				}
 				return nil
 			}

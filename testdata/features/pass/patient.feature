@@ -12,6 +12,7 @@ Feature: Patient and Encounter interactions
     And the response header "Location" should be present
     And the response header "Content-Type" should be "application/fhir+json; charset=utf-8"
     And the response header "Location" should contain "/Patient/"
+    And the response header "Set-Cookie" should be absent
     And the response header "X-Request-Id" should echo the request
     And the response should be FHIR JSON
     And I store the FHIRPath "Patient.id" as "patientId"
