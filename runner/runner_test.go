@@ -126,7 +126,7 @@ func TestMisbehavingServerEndsInClearFailures(t *testing.T) {
 	srv := runnertest.New(secretToken)
 	defer srv.Close()
 	cfg := testConfig(t, srv.URL, "fail")
-	cfg.Timeout = 300 * time.Millisecond
+	cfg.Timeout = time.Second
 	cfg.Concurrency = 3
 	reported := map[string]conformance.Status{}
 	cfg.OnScenario = func(s Scenario) { reported[s.Name] = s.Status }

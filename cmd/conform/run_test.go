@@ -87,7 +87,7 @@ func TestRunExitCodes(t *testing.T) {
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
 	env := map[string]string{"CONFORM_TOKEN": cliToken}
-	auth := []string{"--bearer-token-env", "CONFORM_TOKEN", "--timeout", "500ms"}
+	auth := []string{"--bearer-token-env", "CONFORM_TOKEN", "--timeout", "2s"}
 	tests := []struct {
 		name       string
 		target     string

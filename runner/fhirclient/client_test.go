@@ -115,7 +115,7 @@ func TestMisbehavingServers(t *testing.T) {
 			wantKind: KindConnection, wantAttempts: 1, wantServer: 1,
 		},
 		{
-			name: "slow server times out", method: http.MethodPost, timeout: 150 * time.Millisecond,
+			name: "slow server times out", method: http.MethodPost, timeout: 400 * time.Millisecond,
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				io.ReadAll(r.Body)
 				select {
