@@ -244,6 +244,9 @@ func (w *World) send(ctx context.Context, method, target string, header http.Hea
 			if vs[i], err = w.expand(v); err != nil {
 				return fmt.Errorf("fill header %s: %w", k, err)
 			}
+			if strings.ContainsAny(vs[i], "\r\n\x00") {
+				return execErr("header %s: the value contains a line break or NUL", k)
+			}
 		}
 	}
 	resp, ex, err := w.env.Client.Do(ctx, fhirclient.Request{Method: method, Path: target, Header: h, Body: body})
