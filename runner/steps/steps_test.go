@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/runner/fhirclient"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/STEPS.md from the step catalogue")
@@ -190,4 +193,17 @@ func FuzzExpand(f *testing.F) {
 			t.Fatalf("{{id}} left in %q", out)
 		}
 	})
+}
+
+func TestHeaderValueWithLineBreakIsNotSent(t *testing.T) {
+	client, err := fhirclient.New(fhirclient.Options{BaseURL: "http://127.0.0.1:1"})
+	require.NoError(t, err)
+	w := (&Env{Client: client}).NewWorld("a.feature")
+	w.vars["x"] = "a\r\nInjected: yes"
+	w.header.Set("X-A", "{{x}}")
+	err = w.send(context.Background(), "GET", "Patient", nil, nil)
+	var ex *ExecError
+	require.ErrorAs(t, err, &ex)
+	assert.Contains(t, err.Error(), "line break")
+	assert.Empty(t, w.TakeEvidence().Exchanges, "nothing was sent")
 }
