@@ -6,31 +6,25 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/nhsconform/conform/profiles/fhirpath"
 )
 
-// maxCachedExpressions bounds the compiled-expression cache of an Engine.
-const maxCachedExpressions = 4096
-
-// Engine adapts conform's FHIRPath engine to the FHIRPath seam: expressions
-// are compiled once; results come back as JSON-shaped values (bool, string,
-// json.Number, maps and slices). Safe for concurrent use.
+// Engine adapts conform's FHIRPath engine (which compiles each expression
+// once) to the FHIRPath seam: results come back as JSON-shaped values (bool,
+// string, json.Number, maps and slices). Safe for concurrent use.
 type Engine struct {
-	fp    *fhirpath.Engine
-	mu    sync.RWMutex
-	cache map[string]*fhirpath.Expression
+	fp *fhirpath.Engine
 }
 
 // NewEngine wraps a FHIRPath engine.
 func NewEngine(fp *fhirpath.Engine) *Engine {
-	return &Engine{fp: fp, cache: map[string]*fhirpath.Expression{}}
+	return &Engine{fp: fp}
 }
 
 // Evaluate implements FHIRPath.
 func (e *Engine) Evaluate(ctx context.Context, resource any, expression string, env map[string]any) ([]any, error) {
-	x, err := e.compile(expression)
+	x, err := e.fp.Compile(expression)
 	if err != nil {
 		return nil, err
 	}
@@ -51,26 +45,6 @@ func (e *Engine) Evaluate(ctx context.Context, resource any, expression string, 
 		out[i] = plain(v)
 	}
 	return out, nil
-}
-
-func (e *Engine) compile(expression string) (*fhirpath.Expression, error) {
-	e.mu.RLock()
-	x, ok := e.cache[expression]
-	e.mu.RUnlock()
-	if ok {
-		return x, nil
-	}
-	x, err := e.fp.Compile(expression)
-	if err != nil {
-		return nil, err
-	}
-	e.mu.Lock()
-	if len(e.cache) >= maxCachedExpressions {
-		clear(e.cache)
-	}
-	e.cache[expression] = x
-	e.mu.Unlock()
-	return x, nil
 }
 
 // plain converts one FHIRPath item to the JSON shapes the steps compare.
