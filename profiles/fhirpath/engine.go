@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,7 +73,12 @@ type Engine struct {
 	regexps sync.Map
 	doc     *document
 	tables  tableModel
+	cached  atomic.Int64
 }
+
+// maxCached bounds the compiled expressions an engine keeps; later ones are
+// compiled on every call.
+const maxCached = 50_000
 
 // NewEngine returns an engine with the given options.
 func NewEngine(opts Options) *Engine {
@@ -111,7 +117,9 @@ func (e *Engine) Compile(src string) (*Expression, error) {
 		return c.x, c.err
 	}
 	x, err := e.compile(src)
-	e.cache.Store(src, cached{x, err})
+	if e.cached.Add(1) <= maxCached {
+		e.cache.Store(src, cached{x, err})
+	}
 	return x, err
 }
 
