@@ -3,6 +3,7 @@ package fhirxml
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Summary is the identity of a resource read from its root element and
@@ -12,13 +13,13 @@ type Summary struct{ ResourceType, ID, URL, Version, Name, Kind, Type, Derivatio
 // ErrNotResource means the XML root element is not in the FHIR namespace.
 var ErrNotResource = errors.New("not a fhir resource")
 
-// stopAt names, per resource type, the first top-level element after every
+// stopAt names, per resource type, top-level elements that come after every
 // identity value, where Peek stops reading.
-var stopAt = map[string]string{
-	"StructureDefinition": "snapshot",
-	"CodeSystem":          "concept",
-	"ValueSet":            "compose",
-	"ConceptMap":          "group",
+var stopAt = map[string][]string{
+	"StructureDefinition": {"snapshot", "differential"},
+	"CodeSystem":          {"concept"},
+	"ValueSet":            {"compose", "expansion"},
+	"ConceptMap":          {"group"},
 }
 
 // Peek reads the root element and the top-level values of a FHIR XML
@@ -59,7 +60,7 @@ func Peek(data []byte) (Summary, error) {
 				ns = s.space
 				sum.ResourceType = s.local
 			case 2:
-				if s.local == stopAt[sum.ResourceType] {
+				if slices.Contains(stopAt[sum.ResourceType], s.local) {
 					return sum, nil
 				}
 				if s.space == ns {
