@@ -13,6 +13,8 @@ var nativeConstraints = map[string]bool{
 	"ele-1": true, // every element has a value or children: empty objects and values are errors already
 	"ext-1": true, // value or nested extensions, checked by the extension definition's cardinality
 	"dom-3": true, // contained resources referenced: checked natively, narrative links included
+	"txt-1": true, // narrative XHTML limited to the allowed elements and attributes: the xhtml check
+	"txt-2": true, // narrative has non-whitespace content: the xhtml check
 }
 
 // correctedInvariants replaces R4 core invariants whose published

@@ -32,9 +32,15 @@ type typeRef struct {
 	targets  []string
 }
 
+// childRef is one JSON property name of a child element, with the type of
+// its value and precomputed names.
 type childRef struct {
-	n   *node
-	typ string
+	n       *node
+	typ     string
+	idx     int
+	name    string
+	extName string
+	suffix  string
 }
 
 type node struct {
@@ -213,18 +219,19 @@ func (p *plan) index(n *node) {
 		n.ref = p.byPath[ref]
 	}
 	n.byJSON = make(map[string]childRef, len(n.children)*2)
-	for _, c := range n.children {
+	for i, c := range n.children {
 		if c.choice {
 			for _, t := range c.types {
-				n.byJSON[c.name+upperFirst(t.code)] = childRef{c, t.code}
+				name := c.name + upperFirst(t.code)
+				n.byJSON[name] = childRef{n: c, typ: t.code, idx: i, name: name, extName: "_" + name, suffix: ".ofType(" + t.code + ")"}
 			}
 			continue
 		}
 		tc := ""
-		if len(c.types) == 1 {
+		if len(c.types) > 0 {
 			tc = c.types[0].code
 		}
-		n.byJSON[c.name] = childRef{c, tc}
+		n.byJSON[c.name] = childRef{n: c, typ: tc, idx: i, name: c.name, extName: "_" + c.name}
 	}
 	for _, c := range n.children {
 		p.index(c)

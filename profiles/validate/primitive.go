@@ -11,15 +11,8 @@ import (
 )
 
 var (
-	reDate     = regexp.MustCompile(`^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$`)
-	reDateTime = regexp.MustCompile(`^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$`)
-	reInstant  = regexp.MustCompile(`^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$`)
-	reTime     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?$`)
-	reDecimal  = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
-	reInteger  = regexp.MustCompile(`^-?([0]|([1-9][0-9]*))$`)
 	reOID      = regexp.MustCompile(`^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$`)
 	reUUID     = regexp.MustCompile(`^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	reBase64   = regexp.MustCompile(`^(\s*([0-9a-zA-Z+/=]){4}\s*)+$`)
 )
 
 func validID(s string) bool {
@@ -108,23 +101,23 @@ func (r *run) primitive(n *node, typ string, val any) {
 			r.errorf("invalid", "id-invalid", "Invalid id '%s': ids are 1-64 letters, digits, '-' or '.'", s)
 		}
 	case "date":
-		if !reDate.MatchString(s) || !realDate(s) {
+		if !isDate(s) || !realDate(s) {
 			r.errorf("invalid", "date-invalid", "Not a valid date (%s)", s)
 		}
 	case "dateTime":
-		if !reDateTime.MatchString(s) || !realDate(s) {
-			if reDate.MatchString(s[:min(len(s), 10)]) && strings.Contains(s, "T") && !strings.ContainsAny(s[min(len(s), 10):], "Z+-") {
+		if !isDateTime(s) || !realDate(s) {
+			if isDate(s[:min(len(s), 10)]) && strings.Contains(s, "T") && !strings.ContainsAny(s[min(len(s), 10):], "Z+-") {
 				r.errorf("invalid", "datetime-no-timezone", "if a date has a time, it must have a timezone (%s)", s)
 			} else {
 				r.errorf("invalid", "datetime-invalid", "Not a valid date/time (%s)", s)
 			}
 		}
 	case "instant":
-		if !reInstant.MatchString(s) || !realDate(s) {
+		if !isInstant(s) || !realDate(s) {
 			r.errorf("invalid", "instant-invalid", "Not a valid instant (%s)", s)
 		}
 	case "time":
-		if !reTime.MatchString(s) {
+		if !isTime(s) {
 			r.errorf("invalid", "time-invalid", "Not a valid time (%s)", s)
 		}
 	case "uri", "url", "canonical":
@@ -146,7 +139,7 @@ func (r *run) primitive(n *node, typ string, val any) {
 			r.errorf("invalid", "uuid-invalid", "UUIDs must be valid and lowercase (%s)", s)
 		}
 	case "base64Binary":
-		if !reBase64.MatchString(s) {
+		if !isBase64(s) {
 			r.errorf("invalid", "base64-invalid", "The value '%s' is not a valid Base64 value", truncate(s, 40))
 		}
 	case "xhtml":
@@ -165,12 +158,12 @@ func truncate(s string, n int) string {
 
 func (r *run) number(typ, s string) {
 	if typ == "decimal" {
-		if !reDecimal.MatchString(s) {
+		if !isDecimal(s) {
 			r.errorf("invalid", "decimal-invalid", "The value '%s' is not a valid decimal", s)
 		}
 		return
 	}
-	if !reInteger.MatchString(s) {
+	if !isInteger(s) {
 		r.errorf("invalid", "integer-invalid", "The value '%s' is not a valid integer", s)
 		return
 	}

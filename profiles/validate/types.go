@@ -3,7 +3,6 @@ package validate
 import (
 	"encoding/base64"
 	"encoding/json"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -38,7 +37,23 @@ func ValidNHSNumber(s string) bool {
 	return check == int(s[9]-'0')
 }
 
-var reRelativeRef = regexp.MustCompile(`^[A-Z][A-Za-z]+/[A-Za-z0-9\-\.]{1,64}(/_history/[A-Za-z0-9\-\.]{1,64})?$`)
+// relativeRef reports whether ref is Type/id or Type/id/_history/vid.
+func relativeRef(ref string) bool {
+	typ, rest, ok := strings.Cut(ref, "/")
+	if !ok || len(typ) < 2 || typ[0] < 'A' || typ[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(typ); i++ {
+		if c := typ[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	id, hist, hasHist := strings.Cut(rest, "/_history/")
+	if !validID(id) {
+		return false
+	}
+	return !hasHist || validID(hist)
+}
 
 func (r *run) typeChecks(n *node, typ string, obj map[string]any) {
 	switch typ {
@@ -95,7 +110,7 @@ func (r *run) coding(obj map[string]any) {
 		r.pop()
 		return
 	}
-	if res, ok := r.v.opts.Resolve(sys); ok && sstr(res, "resourceType") == "ValueSet" {
+	if r.v.systemKind(sys) == "ValueSet" {
 		r.push("system", "system", -1, "")
 		r.errorf("invalid", "coding-system-is-valueset", "The Coding references a value set, not a code system ('%s')", sys)
 		r.pop()
@@ -185,7 +200,7 @@ func (r *run) reference(n *node, obj map[string]any) {
 			targetType = typeFromURL(ref)
 		}
 	default:
-		if !reRelativeRef.MatchString(strings.SplitN(ref, "?", 2)[0]) {
+		if !relativeRef(ref) {
 			if !strings.Contains(ref, "/") && !strings.Contains(ref, "?") {
 				r.errorf("structure", "reference-format", "Relative URLs must be of the format [ResourceName]/[id]. Encountered %s", ref)
 			}

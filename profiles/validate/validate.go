@@ -58,9 +58,12 @@ type Validator struct {
 	tx   *terminology.Service
 	fp   *fhirpath.Engine
 
-	mu    sync.RWMutex
-	plans map[string]*planEntry
-	exprs map[string]*compiled
+	plans sync.Map // canonical -> *planEntry
+	exprs sync.Map // expression -> *compiled
+	// systemKinds caches what a Coding.system URL resolves to.
+	systemKinds sync.Map // url -> string (resource type or "")
+	// typePlans caches the plans of base types by type name.
+	typePlans sync.Map // type name -> *planEntry
 }
 
 type compiled struct {
@@ -102,7 +105,7 @@ func New(opts Options) (*Validator, error) {
 			NoPathChecks: true,
 		})
 	}
-	return &Validator{opts: opts, tx: tx, fp: fp, plans: map[string]*planEntry{}, exprs: map[string]*compiled{}}, nil
+	return &Validator{opts: opts, tx: tx, fp: fp}, nil
 }
 
 func model(typeName string) string { return "http://hl7.org/fhir/StructureDefinition/" + typeName }
@@ -121,21 +124,14 @@ func (e *ProfileError) Error() string {
 // planFor returns the compiled plan of the StructureDefinition with the
 // canonical URL.
 func (v *Validator) planFor(canonical string) (*plan, error) {
-	v.mu.RLock()
-	e, ok := v.plans[canonical]
-	v.mu.RUnlock()
-	if ok {
-		return e.p, e.err
+	if e, ok := v.plans.Load(canonical); ok {
+		pe := e.(*planEntry)
+		return pe.p, pe.err
 	}
 	p, err := v.compile(canonical)
-	v.mu.Lock()
-	if prior, ok := v.plans[canonical]; ok {
-		v.mu.Unlock()
-		return prior.p, prior.err
-	}
-	v.plans[canonical] = &planEntry{p, err}
-	v.mu.Unlock()
-	return p, err
+	actual, _ := v.plans.LoadOrStore(canonical, &planEntry{p, err})
+	pe := actual.(*planEntry)
+	return pe.p, pe.err
 }
 
 func (v *Validator) compile(canonical string) (*plan, error) {
@@ -164,16 +160,12 @@ func (v *Validator) compile(canonical string) (*plan, error) {
 }
 
 func (v *Validator) expression(expr string) (*fhirpath.Expression, error) {
-	v.mu.RLock()
-	c, ok := v.exprs[expr]
-	v.mu.RUnlock()
-	if ok {
-		return c.e, c.err
+	if c, ok := v.exprs.Load(expr); ok {
+		ce := c.(*compiled)
+		return ce.e, ce.err
 	}
 	e, err := v.fp.Compile(expr)
-	v.mu.Lock()
-	v.exprs[expr] = &compiled{e, err}
-	v.mu.Unlock()
+	v.exprs.Store(expr, &compiled{e, err})
 	return e, err
 }
 
@@ -321,7 +313,16 @@ func (r *run) outcome(out conformance.Outcome) conformance.Outcome {
 		if a.Line != b.Line {
 			return a.Line < b.Line
 		}
-		return severityRank(a.Severity) < severityRank(b.Severity)
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		if a.Expression != b.Expression {
+			return a.Expression < b.Expression
+		}
+		if ra, rb := severityRank(a.Severity), severityRank(b.Severity); ra != rb {
+			return ra < rb
+		}
+		return a.Message < b.Message
 	})
 	out.Issues = issues
 	if out.Issues == nil {
@@ -358,4 +359,29 @@ func (a txAdapter) Subsumes(ctx context.Context, system, x, y string) (bool, boo
 		}
 	}
 	return false, true, nil
+}
+
+// systemKind returns the resource type a code system URL resolves to ("" when
+// none), cached.
+func (v *Validator) systemKind(url string) string {
+	if k, ok := v.systemKinds.Load(url); ok {
+		return k.(string)
+	}
+	kind := ""
+	if res, ok := v.opts.Resolve(url); ok {
+		kind = sstr(res, "resourceType")
+	}
+	v.systemKinds.Store(url, kind)
+	return kind
+}
+
+// typePlan returns the plan of the base definition of a FHIR type.
+func (v *Validator) typePlan(name string) (*plan, error) {
+	if e, ok := v.typePlans.Load(name); ok {
+		pe := e.(*planEntry)
+		return pe.p, pe.err
+	}
+	p, err := v.planFor(model(name))
+	v.typePlans.Store(name, &planEntry{p, err})
+	return p, err
 }

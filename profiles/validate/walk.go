@@ -169,24 +169,53 @@ func (r *run) object(obj map[string]any, cn *node, resourceRoot bool) {
 		r.errorf("structure", "empty-object", "Object must have some content")
 		return
 	}
-	for k := range obj {
-		if _, ok := cn.byJSON[k]; ok {
-			continue
-		}
-		if resourceRoot && k == "resourceType" {
-			continue
-		}
-		if len(k) > 1 && k[0] == '_' {
-			if cr, ok := cn.byJSON[k[1:]]; ok && isPrimitive(cr.typ) {
+	var countBuf, presentBuf [48]int
+	counts, present := countBuf[:0], presentBuf[:0]
+	if len(cn.children) <= len(countBuf) {
+		counts, present = countBuf[:len(cn.children)], presentBuf[:len(cn.children)]
+	} else {
+		counts, present = make([]int, len(cn.children)), make([]int, len(cn.children))
+	}
+	for k, val := range obj {
+		cr, ok := cn.byJSON[k]
+		if !ok {
+			if resourceRoot && k == "resourceType" {
 				continue
 			}
+			if len(k) > 1 && k[0] == '_' {
+				if base, ok := cn.byJSON[k[1:]]; ok && isPrimitive(base.typ) {
+					if _, hasBase := obj[base.name]; !hasBase {
+						counts[base.idx] += r.property(obj, base, nil, false)
+						present[base.idx]++
+					}
+					continue
+				}
+			}
+			r.push(k, k, -1, "")
+			r.errorf("structure", "unknown-element", "Unrecognized property '%s'", k)
+			r.pop()
+			continue
 		}
-		r.push(k, k, -1, "")
-		r.errorf("structure", "unknown-element", "Unrecognized property '%s'", k)
-		r.pop()
+		counts[cr.idx] += r.property(obj, cr, val, true)
+		present[cr.idx]++
 	}
-	for _, c := range cn.children {
-		r.child(obj, c)
+	for i, c := range cn.children {
+		count := counts[i]
+		if count < c.min {
+			r.errorf("required", "cardinality-min", "%s: minimum required = %d, but only found %d (from %s)", c.displayPath(), c.min, count, canonicalOf(c.owner))
+		}
+		if count == 0 && len(c.slices) == 0 {
+			continue
+		}
+		if c.max >= 0 && count > c.max {
+			r.errorf("structure", "cardinality-max", "%s: max allowed = %d, but found %d (from %s)", c.displayPath(), c.max, count, canonicalOf(c.owner))
+		}
+		if c.choice && present[i] > 1 {
+			r.errorf("structure", "choice-multiple", "Only one of the choice types of %s may be present", c.path)
+		}
+		if len(c.slices) > 0 {
+			r.slices(c, sliceItems(obj, cn, c))
+		}
 	}
 }
 
@@ -197,37 +226,40 @@ type sliceItem struct {
 	index int
 }
 
-func (r *run) child(obj map[string]any, c *node) {
-	count, present := 0, 0
+// sliceItems lists the values of a sliced child in document order.
+func sliceItems(obj map[string]any, cn, c *node) []sliceItem {
 	var items []sliceItem
-	wantItems := c.slicing != nil || len(c.slices) > 0
+	add := func(cr childRef) {
+		val, ok := obj[cr.name]
+		if !ok {
+			return
+		}
+		if arr, isArr := val.([]any); isArr {
+			for i, v := range arr {
+				if v != nil {
+					items = append(items, sliceItem{value: v, typ: cr.typ, key: cr.name, index: i})
+				}
+			}
+			return
+		}
+		if val != nil {
+			idx := -1
+			if c.array {
+				idx = 0
+			}
+			items = append(items, sliceItem{value: val, typ: cr.typ, key: cr.name, index: idx})
+		}
+	}
 	if c.choice {
 		for _, t := range c.types {
-			name := c.name + upperFirst(t.code)
-			if n := r.property(obj, c, name, t.code, &items, wantItems); n > 0 {
-				count += n
-				present++
+			if cr, ok := cn.byJSON[c.name+upperFirst(t.code)]; ok {
+				add(cr)
 			}
 		}
-		if present > 1 {
-			r.errorf("structure", "choice-multiple", "Only one of the choice types of %s may be present", c.path)
-		}
-	} else {
-		tc := ""
-		if len(c.types) > 0 {
-			tc = c.types[0].code
-		}
-		count = r.property(obj, c, c.name, tc, &items, wantItems)
+	} else if cr, ok := cn.byJSON[c.name]; ok {
+		add(cr)
 	}
-	if count < c.min {
-		r.errorf("required", "cardinality-min", "%s: minimum required = %d, but only found %d (from %s)", c.displayPath(), c.min, count, canonicalOf(c.owner))
-	}
-	if c.max >= 0 && count > c.max {
-		r.errorf("structure", "cardinality-max", "%s: max allowed = %d, but found %d (from %s)", c.displayPath(), c.max, count, canonicalOf(c.owner))
-	}
-	if wantItems && len(c.slices) > 0 {
-		r.slices(c, items)
-	}
+	return items
 }
 
 func (n *node) displayPath() string {
@@ -237,21 +269,18 @@ func (n *node) displayPath() string {
 	return n.path
 }
 
-// property validates the values of one JSON property and returns how many
-// values it holds.
-func (r *run) property(obj map[string]any, c *node, name, typ string, items *[]sliceItem, wantItems bool) int {
-	val, has := obj[name]
+// property validates the values of one JSON property (val, present when
+// has is true) with its _property companion, and returns how many values
+// it holds.
+func (r *run) property(obj map[string]any, cr childRef, val any, has bool) int {
+	c, name, typ, suffix := cr.n, cr.name, cr.typ, cr.suffix
 	var ext any
 	hasExt := false
 	if isPrimitive(typ) {
-		ext, hasExt = obj["_"+name]
+		ext, hasExt = obj[cr.extName]
 	}
 	if !has && !hasExt {
 		return 0
-	}
-	suffix := ""
-	if c.choice {
-		suffix = ".ofType(" + typ + ")"
 	}
 	arr, isArr := val.([]any)
 	extArr, extIsArr := ext.([]any)
@@ -263,7 +292,7 @@ func (r *run) property(obj map[string]any, c *node, name, typ string, items *[]s
 			return 1
 		}
 		if hasExt && !extIsArr {
-			r.push("_"+name, c.name, -1, suffix)
+			r.push(cr.extName, c.name, -1, suffix)
 			r.errorf("structure", "json-not-array", "This property must be an Array, not %s", jsonKind(ext))
 			r.pop()
 		}
@@ -287,9 +316,6 @@ func (r *run) property(obj map[string]any, c *node, name, typ string, items *[]s
 			r.pushDef(name, c.name, i, suffix, typ, c)
 			r.item(c, typ, v, e)
 			r.pop()
-			if wantItems && v != nil {
-				*items = append(*items, sliceItem{value: v, typ: typ, key: name, index: i})
-			}
 		}
 		return n
 	}
@@ -302,9 +328,6 @@ func (r *run) property(obj map[string]any, c *node, name, typ string, items *[]s
 	r.pushDef(name, c.name, -1, suffix, typ, c)
 	r.item(c, typ, val, ext)
 	r.pop()
-	if wantItems && val != nil {
-		*items = append(*items, sliceItem{value: val, typ: typ, key: name, index: -1})
-	}
 	return 1
 }
 
@@ -335,7 +358,7 @@ func isPrimitive(typ string) bool {
 func (r *run) item(n *node, typ string, val, ext any) {
 	if ext != nil {
 		if em, ok := ext.(map[string]any); ok {
-			if ep, err := r.v.planFor(model("Element")); err == nil {
+			if ep, err := r.v.typePlan("Element"); err == nil {
 				r.object(em, ep.root, false)
 			}
 		} else {
@@ -404,7 +427,7 @@ func (r *run) isResourceType(typ string) bool {
 	if typ == "" || typ[0] < 'A' || typ[0] > 'Z' {
 		return false
 	}
-	p, err := r.v.planFor(model(typ))
+	p, err := r.v.typePlan(typ)
 	return err == nil && p.kind == "resource"
 }
 
@@ -426,13 +449,13 @@ func (r *run) complex(n *node, typ string, obj map[string]any) {
 			r.extension(obj)
 			return
 		}
+		var p *plan
+		var err error
 		if prof == "" {
-			prof = model(typ)
-		}
-		p, err := r.v.planFor(prof)
-		if err != nil && prof != model(typ) {
+			p, err = r.v.typePlan(typ)
+		} else if p, err = r.v.planFor(prof); err != nil {
 			r.errorf("not-found", "type-profile-unknown", "Unknown profile %s", prof)
-			p, err = r.v.planFor(model(typ))
+			p, err = r.v.typePlan(typ)
 		}
 		if err != nil {
 			r.errorf("structure", "type-unknown", "Unknown type '%s'", typ)
@@ -458,7 +481,7 @@ func (r *run) extension(obj map[string]any) {
 	url, ok := obj["url"].(string)
 	if !ok || url == "" {
 		r.errorf("structure", "extension-no-url", "Extension.url is required in order to identify, use and validate the extension")
-		if ep, err := r.v.planFor(model("Extension")); err == nil {
+		if ep, err := r.v.typePlan("Extension"); err == nil {
 			r.object(obj, ep.root, false)
 		}
 		return
@@ -467,7 +490,7 @@ func (r *run) extension(obj map[string]any) {
 	if err != nil || p.typeName != "Extension" {
 		if allowedUnknownExtension(url) {
 			r.warnf("structure", "extension-unknown-allowed", "Unknown extension %s", url)
-			if ep, perr := r.v.planFor(model("Extension")); perr == nil {
+			if ep, perr := r.v.typePlan("Extension"); perr == nil {
 				r.object(obj, ep.root, false)
 			}
 			return
@@ -476,13 +499,13 @@ func (r *run) extension(obj map[string]any) {
 			if len(r.path) < 2 || r.path[len(r.path)-2].typ != "Extension" {
 				r.errorf("structure", "extension-url-relative", "Extension.url must be an absolute URL")
 			}
-			if ep, perr := r.v.planFor(model("Extension")); perr == nil {
+			if ep, perr := r.v.typePlan("Extension"); perr == nil {
 				r.object(obj, ep.root, false)
 			}
 			return
 		}
 		r.errorf("structure", "extension-unknown", "The extension %s could not be found so is not allowed here", url)
-		if ep, perr := r.v.planFor(model("Extension")); perr == nil {
+		if ep, perr := r.v.typePlan("Extension"); perr == nil {
 			r.object(obj, ep.root, false)
 		}
 		return
@@ -500,7 +523,7 @@ func (r *run) embedded(obj map[string]any, n *node) {
 		r.errorf("structure", "resource-type-missing", "Unable to find resourceType property")
 		return
 	}
-	p, err := r.v.planFor(model(rt))
+	p, err := r.v.typePlan(rt)
 	if err != nil || p.kind != "resource" {
 		r.errorf("structure", "resource-type-unknown", "Unknown resource type '%s'", rt)
 		return
