@@ -11,6 +11,7 @@ import (
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/profiles/fhirxml"
 	"github.com/nhsconform/conform/profiles/model"
+	"github.com/nhsconform/conform/profiles/terminology"
 )
 
 func init() {
@@ -31,7 +32,7 @@ trace() output goes to stderr.
 
 Types come from hl7.fhir.r4.core#4.0.1 in the FHIR package cache (install it
 with 'conform packages install'), or from a core package given with --ig;
-profiles of other --ig packages are available to conformsTo().
+memberOf() checks codes against the value sets of the loaded packages, offline.
 
 Exit codes: 0 evaluated, 1 syntax, semantic or execution error in the
 expression (with its line and column), 2 usage, 3 the input or the packages
@@ -58,8 +59,9 @@ could not be read.`)
 		return failure(e, name, fmt.Errorf("load type model: no R4 base definitions in the loaded packages"))
 	}
 	eng := fhirpath.NewEngine(fhirpath.Options{
-		Model:  fhirpath.FromModel(m),
-		Strict: *strict,
+		Model:       fhirpath.FromModel(m),
+		Terminology: fhirpath.FromTerminology(terminology.New(set.ResolveJSON, nil)),
+		Strict:      *strict,
 		Trace: func(label string, values fhirpath.Collection) {
 			b, _ := json.Marshal(fhirpath.Items(values))
 			fmt.Fprintf(e.stderr, "trace %s: %s\n", label, b)

@@ -62,6 +62,12 @@ func TestFHIRPathCommand(t *testing.T) {
 			wantOut:  `[{"type":"decimal","value":"1.0"}]` + "\n",
 		},
 		{
+			name:     "memberOf a loaded value set",
+			args:     []string{"--input", patientJSON, "-o", "json", "gender.memberOf(%`vs-administrative-gender`) and gender.memberOf('http://hl7.org/fhir/ValueSet/link-type').not()"},
+			wantCode: conformance.ExitPass,
+			wantOut:  `[{"type":"boolean","value":true}]` + "\n",
+		},
+		{
 			name:       "syntax error with its position",
 			args:       []string{"1 +\n (2"},
 			wantCode:   conformance.ExitFail,
