@@ -141,6 +141,11 @@ func TestHostileInput(t *testing.T) {
 	}
 	big["name"] = names
 	bigNode := eng.Resource(big)
+	wide := map[string]any{"resourceType": "Basic"}
+	for i := 0; i < 100_000; i++ {
+		wide[fmt.Sprintf("k%06d", i)] = "v"
+	}
+	wideNode := eng.Resource(wide)
 	tests := []struct {
 		name    string
 		input   *Node
@@ -156,6 +161,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "catastrophic regular expression runs in linear time", expr: "'" + strings.Repeat("a", 50_000) + "!'.matches('^(a+)+$')", want: []string{"boolean false"}},
 		{name: "100,000-item collection", input: bigNode, expr: "name.family.distinct().count()", want: []string{"integer 100000"}},
 		{name: "100,000-item collection sorted", input: bigNode, expr: "name.family.sort().first()", want: []string{"string F0"}},
+		{name: "object with 100,000 properties", input: wideNode, expr: "children().count() | descendants().count()", want: []string{"integer 100000"}},
 		{name: "quadratic exclude is stopped", input: bigNode, expr: "name.family.exclude(name.family).count()", wantErr: "exceeded"},
 		{name: "endless repeat is stopped", expr: "1.repeat($this + 1).count()", wantErr: "exceed"},
 		{name: "doubling strings are stopped", expr: "'ab'.repeat($this & $this).count()", wantErr: "longer than"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -472,6 +473,10 @@ func sortedKeys(m map[string]any) ([]string, bool) {
 		if k != "" && k[0] == '_' {
 			hasExt = true
 		}
+	}
+	if len(keys) > 16 {
+		sort.Strings(keys)
+		return keys, hasExt
 	}
 	for i := 1; i < len(keys); i++ {
 		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
