@@ -2,10 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,11 +22,15 @@ import (
 	"github.com/nhsconform/conform/profiles/packages"
 	"github.com/nhsconform/conform/profiles/snapshot"
 	"github.com/nhsconform/conform/profiles/validate"
+	"github.com/nhsconform/conform/report"
+	"github.com/nhsconform/conform/report/evidence"
 	"github.com/nhsconform/conform/runner"
 	"github.com/nhsconform/conform/runner/auth"
 	"github.com/nhsconform/conform/runner/fhirclient"
 	"github.com/nhsconform/conform/runner/redact"
 	"github.com/nhsconform/conform/runner/steps"
+	"github.com/nhsconform/conform/scenarios"
+	"github.com/nhsconform/conform/scenarios/packs"
 )
 
 func init() {
@@ -41,20 +46,13 @@ func parseRunOutputs(values []string) ([]runOutput, error) {
 	if len(values) == 0 {
 		values = []string{"text"}
 	}
-	var outs []runOutput
-	stdout := 0
-	for _, v := range values {
-		format, file, _ := strings.Cut(v, "=")
-		if format != "text" && format != "json" {
-			return nil, fmt.Errorf("unknown output format %q (want text or json, optionally =FILE)", format)
-		}
-		if file == "" {
-			stdout++
-		}
-		outs = append(outs, runOutput{format: format, file: file})
+	parsed, err := report.ParseOutputs(values)
+	if err != nil {
+		return nil, err
 	}
-	if stdout > 1 {
-		return nil, errors.New("only one -o output may go to stdout; give the others a =FILE")
+	outs := make([]runOutput, len(parsed))
+	for i, o := range parsed {
+		outs[i] = runOutput{format: o.Format, file: o.Path}
 	}
 	return outs, nil
 }
@@ -304,9 +302,18 @@ refer to it as {{receiver}}.
 Validation steps load hl7.fhir.r4.core from the FHIR package cache and each
 --ig on first use.
 
--o text prints each scenario and the failures; -o json prints the run record
-(every scenario, step, status and exchange). Add =FILE to write to a file;
--o is repeatable.
+-o NAME[=FILE] (repeatable) writes the run record in a format: text (each
+scenario as it ends, a progress bar on a terminal, then the verdicts), json
+(the run record), junit, cucumber (Cucumber JSON), ndjson (Cucumber
+Messages), testreport (FHIR TestReport resources in a Bundle) or html (one
+self-contained page). --out DIR writes an evidence bundle instead: every
+format, each exchange, a manifest of SHA-256 hashes signed with --sign-key
+(see 'conform keygen' and 'conform verify'), linked to the previous run for
+the same target in DIR's parent folder; --zip also writes DIR.zip.
+--waivers FILE turns the failures of the criteria it names into waived until
+each waiver's expiry date: {"waivers": [{"criterion": "ADM-03", "reason":
+"...", "by": "...", "expires": "2026-12-31"}]}. --label KEY=VALUE records
+facts such as supplier, lot or environment.
 
 Exit codes: 0 all scenarios passed, 1 a scenario failed, 2 usage or
 configuration (including a feature file that does not parse), 3 could not
@@ -322,7 +329,12 @@ fixtures, values never stored).`)
 	listen := fs.String("listen", "", "start a receiving endpoint on `ADDR` (e.g. 127.0.0.1:8089) for pushed messages")
 	receiverURL := fs.String("receiver-url", "", "base `URL` the system under test reaches the --listen endpoint at (default http://ADDR)")
 	progress := fs.Bool("progress", false, "print each scenario to stderr as soon as it finishes")
-	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`: text or json (repeatable)")
+	outputs := fs.StringArrayP("output", "o", nil, "output `FORMAT[=FILE]`: "+strings.Join(report.FormatNames(), ", ")+" (repeatable)")
+	bundleDir := fs.String("out", "", "write an evidence bundle to the new or empty folder `DIR`")
+	zipBundle := fs.Bool("zip", false, "with --out DIR, also write the sealed bundle as DIR.zip")
+	signKey := fs.String("sign-key", "", "with --out, sign the bundle's manifest with the Ed25519 key `FILE` ('conform keygen')")
+	waiversFile := fs.String("waivers", "", "waivers `FILE` (JSON) turning failures of the criteria it names into waived until their expiry")
+	labels := fs.StringArray("label", nil, "record `KEY=VALUE` with the run, e.g. supplier=Acme (repeatable)")
 	builtinPacks := fs.Bool("packs", false, "run the built-in workflow packs against --target (the default without --target and --features)")
 	af := addAuthFlags(fs)
 	pf := addPackageFlags(fs)
@@ -350,6 +362,10 @@ fixtures, values never stored).`)
 	if err != nil {
 		return usageError(e, name, "%v", err)
 	}
+	rs, err := newRecordSettings(*bundleDir, *zipBundle, *signKey, *waiversFile, *labels, len(features2) == 0)
+	if err != nil {
+		return usageError(e, name, "%v", err)
+	}
 	for _, o := range outs {
 		if o.file == "" {
 			continue
@@ -371,10 +387,29 @@ fixtures, values never stored).`)
 	}
 	tlsCfg, _ := auth.TLSConfig(auth.TLSFiles{CertFile: af.certFile, KeyFile: af.keyFile, CAFile: af.caFile})
 	if len(features2) == 0 {
-		return runBuiltinPacks(e, name, outs, packSuite{target: *target, pf: pf, red: red, runner: runner.Config{
+		w := rs.writer(e, outs, red, scenarios.FS)
+		res, code, err := runPackSuite(e, packSuite{target: *target, pf: pf, red: red, runner: runner.Config{
 			Tags: *tags, Concurrency: *concurrency, Timeout: *timeout, MaxAttempts: *attempts, Header: header,
-			Auth: authorizer, TLS: tlsCfg, Listen: *listen, ReceiverURL: *receiverURL,
+			Auth: authorizer, TLS: tlsCfg, Listen: *listen, ReceiverURL: *receiverURL, OnScenario: w.Scenario,
 		}})
+		if err != nil {
+			w.Finish(nil)
+			if code == conformance.ExitUsage {
+				return usageError(e, name, "%s", red.String(err.Error()))
+			}
+			return failure(e, name, errors.New(red.String(err.Error())))
+		}
+		quiet := *e
+		quiet.stderr = io.Discard
+		all, err := packs.Builtin()
+		if err != nil {
+			return failure(e, name, err)
+		}
+		set, err := loadPackPackages(&quiet, pf, all)
+		if err != nil {
+			return failure(e, name, err)
+		}
+		return rs.finish(e, name, w, report.Input{Suite: res}, set)
 	}
 	root, paths, err := featureRoot(features2)
 	if err != nil {
@@ -387,10 +422,12 @@ fixtures, values never stored).`)
 			warnOnce.Do(func() { fmt.Fprintf(e.stderr, "conform %s: warning: %s\n", name, red.String(msg)) })
 		},
 	}
-	var onScenario func(runner.Scenario)
+	w := rs.writer(e, outs, red, os.DirFS(root))
+	onScenario := w.Scenario
 	if *progress {
 		onScenario = func(s runner.Scenario) {
 			fmt.Fprintf(e.stderr, "%-9s %s (%s:%d) %s\n", strings.ToUpper(string(s.Status)), red.String(s.Name), s.URI, s.Line, s.Duration.Round(time.Millisecond))
+			w.Scenario(s)
 		}
 	}
 	rec, err := runner.Run(e.ctx, runner.Config{
@@ -415,84 +452,150 @@ fixtures, values never stored).`)
 	var featErr *runner.FeatureError
 	switch {
 	case errors.As(err, &cfgErr), errors.As(err, &featErr), errors.Is(err, runner.ErrNoScenarios):
+		w.Finish(nil)
 		return usageError(e, name, "%s", red.String(err.Error()))
 	case err != nil && rec == nil:
+		w.Finish(nil)
 		return failure(e, name, errors.New(red.String(err.Error())))
 	}
-	for _, o := range outs {
-		if werr := writeRunOutput(e, o, rec, red); werr != nil {
-			return failure(e, name, werr)
-		}
-	}
+	code := rs.finish(e, name, w, report.Input{Run: rec}, tools.set)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "conform %s: %s\n", name, red.String(err.Error()))
 		return conformance.ExitIncomplete
 	}
-	return rec.ExitCode()
+	return code
 }
 
-func writeRunOutput(e *env, o runOutput, rec *runner.Record, red *redact.Redactor) error {
-	w := e.stdout
-	if o.file != "" {
-		f, err := os.Create(o.file)
+// recordSettings are the flags of conform run that shape its run record and
+// evidence bundle.
+type recordSettings struct {
+	bundleDir string
+	zip       bool
+	key       ed25519.PrivateKey
+	waivers   []conformance.Waiver
+	labels    map[string]string
+	red       *redact.Redactor
+}
+
+func newRecordSettings(bundleDir string, zipBundle bool, signKey, waiversFile string, labels []string, packRun bool) (*recordSettings, error) {
+	rs := &recordSettings{bundleDir: bundleDir, zip: zipBundle}
+	if bundleDir == "" && (zipBundle || signKey != "") {
+		return nil, errors.New("--zip and --sign-key need --out DIR")
+	}
+	if bundleDir != "" {
+		if entries, err := os.ReadDir(bundleDir); err == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("--out %s: the folder is not empty; give each run its own folder", bundleDir)
+		}
+	}
+	if signKey != "" {
+		key, err := evidence.LoadPrivateKey(signKey)
 		if err != nil {
-			return fmt.Errorf("write %s output: %w", o.format, err)
+			return nil, fmt.Errorf("--sign-key: %w", err)
 		}
-		defer f.Close()
-		w = f
+		rs.key = key
 	}
-	var err error
-	switch o.format {
-	case "json":
-		var data []byte
-		data, err = json.MarshalIndent(rec, "", "  ")
-		if err == nil {
-			_, err = w.Write(append(red.Bytes(data), '\n'))
+	if waiversFile != "" {
+		ws, err := report.LoadWaivers(waiversFile)
+		if err != nil {
+			return nil, err
 		}
-	default:
-		_, err = io.WriteString(w, red.String(renderRunText(rec)))
+		known := map[string]bool{}
+		if packRun {
+			all, err := packs.Builtin()
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range all {
+				for _, c := range p.Criteria {
+					known[c.ID] = true
+				}
+			}
+		}
+		if err := report.CheckWaivers(ws, func(id string) bool { return known[id] }); err != nil {
+			return nil, fmt.Errorf("waivers %s: %w (waivers apply to the criteria of the built-in packs; 'conform packs list' names them)", waiversFile, err)
+		}
+		rs.waivers = ws
 	}
-	if err != nil {
-		return fmt.Errorf("write %s output: %w", o.format, err)
+	for _, l := range labels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || !validLabelKey(k) || v == "" {
+			return nil, fmt.Errorf("--label %q: want KEY=VALUE with KEY of letters, digits, '-', '_' or '.'", l)
+		}
+		if rs.labels == nil {
+			rs.labels = map[string]string{}
+		}
+		rs.labels[k] = v
 	}
-	return nil
+	return rs, nil
 }
 
-func renderRunText(rec *runner.Record) string {
-	var b strings.Builder
-	feature := ""
-	for _, s := range rec.Scenarios {
-		if s.Feature != feature {
-			feature = s.Feature
-			fmt.Fprintf(&b, "Feature: %s\n", feature)
-		}
-		fmt.Fprintf(&b, "  %-9s %s (%s:%d)\n", strings.ToUpper(string(s.Status)), s.Name, s.URI, s.Line)
-		if s.Status == conformance.StatusPass {
-			continue
-		}
-		for _, st := range s.Steps {
-			if st.Status == conformance.StatusPass || st.Status == conformance.StatusSkipped {
-				continue
-			}
-			fmt.Fprintf(&b, "      %s %s %s (line %d)\n", strings.ToUpper(string(st.Status)), st.Keyword, st.Text, st.Line)
-			if st.Error != "" {
-				fmt.Fprintf(&b, "        %s\n", strings.ReplaceAll(st.Error, "\n", "\n        "))
-			}
-			if st.Suggestion != "" {
-				fmt.Fprintf(&b, "        did you mean: %s\n", st.Suggestion)
-			}
-			for _, ex := range st.Exchanges {
-				result := ex.ErrorKind
-				if ex.Status != 0 {
-					result = fhirclient.ErrorKind(fmt.Sprint(ex.Status))
-				}
-				fmt.Fprintf(&b, "        %s %s -> %s (%s, %d attempt(s))\n", ex.Method, ex.URL, result, ex.Duration.Round(time.Millisecond), len(ex.Attempts))
-			}
+func validLabelKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
 		}
 	}
-	c := rec.Counts()
-	fmt.Fprintf(&b, "\n%d scenarios: %d passed, %d failed, %d error, %d undefined, %d skipped in %s\n",
-		len(rec.Scenarios), c[conformance.StatusPass], c[conformance.StatusFail], c[conformance.StatusError],
-		c[conformance.StatusUndefined], c[conformance.StatusSkipped], rec.Duration.Round(time.Millisecond))
-	return b.String()
+	return true
+}
+
+// writer starts the run's outputs; sources are the feature files for ndjson.
+func (rs *recordSettings) writer(e *env, outs []runOutput, red *redact.Redactor, sources iofs.FS) *report.Writer {
+	rs.red = red
+	parsed := make([]report.Output, len(outs))
+	for i, o := range outs {
+		parsed[i] = report.Output{Format: o.format, Path: o.file}
+	}
+	total := 0
+	if all, err := packs.Builtin(); err == nil && sources == iofs.FS(scenarios.FS) {
+		for _, p := range all {
+			total += len(p.Scenarios)
+		}
+	}
+	return report.NewWriter(e.stdout, parsed, total, report.Options{Sources: sources, Terminal: report.IsTerminal(e.stdout)}, red.Bytes)
+}
+
+// finish builds the run record, writes the outputs and the evidence bundle,
+// and returns the exit code of the record's verdict.
+func (rs *recordSettings) finish(e *env, name string, w *report.Writer, in report.Input, set *packages.Set) conformance.ExitCode {
+	in.ToolVersion, in.Labels, in.Waivers, in.Ended = version, rs.labels, rs.waivers, time.Now()
+	if set != nil {
+		ids, err := report.PackageIdentities(set.Packages())
+		if err != nil {
+			w.Finish(nil)
+			return failure(e, name, err)
+		}
+		in.Packages = ids
+	}
+	rec, err := report.Build(in)
+	if err != nil {
+		w.Finish(nil)
+		var unknown *report.UnknownCriterionError
+		if errors.As(err, &unknown) {
+			return usageError(e, name, "%v", err)
+		}
+		return failure(e, name, err)
+	}
+	if rs.bundleDir != "" {
+		res, err := report.WriteBundle(rs.bundleDir, rec, report.BundleOptions{Key: rs.key, Zip: rs.zip, Redact: rs.red.Bytes, Options: report.Options{Sources: w.Sources()}})
+		if err != nil {
+			w.Finish(nil)
+			return failure(e, name, err)
+		}
+		signed := "unsigned"
+		if rs.key != nil {
+			signed = "signed"
+		}
+		fmt.Fprintf(e.stderr, "conform %s: evidence bundle %s (%d files, %s)", name, res.Dir, len(res.Manifest.Files), signed)
+		if res.Zip != "" {
+			fmt.Fprintf(e.stderr, " and %s", res.Zip)
+		}
+		fmt.Fprintln(e.stderr)
+	}
+	if err := w.Finish(rec); err != nil {
+		return failure(e, name, err)
+	}
+	return rec.ExitCode()
 }
