@@ -16,6 +16,7 @@ const (
 	ExecutionError
 )
 
+// String names the kind as the official test suite does.
 func (k ErrorKind) String() string {
 	switch k {
 	case SyntaxError:
@@ -35,6 +36,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error formats the error with its kind and line:column.
 func (e *Error) Error() string {
 	return fmt.Sprintf("fhirpath %s error at %s: %s", e.Kind, e.Pos, e.Msg)
 }

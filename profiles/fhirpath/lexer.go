@@ -51,6 +51,7 @@ func positionOf(src string, offset int) Position {
 	return Position{Offset: offset, Line: line, Column: col}
 }
 
+// String formats the position as line:column.
 func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
 
 type lexer struct {

@@ -24,6 +24,7 @@ type TypeSpec struct {
 	Name      string
 }
 
+// String returns the qualified name, such as System.String.
 func (t TypeSpec) String() string {
 	if t.Namespace == "" {
 		return t.Name
@@ -95,6 +96,7 @@ func (d Decimal) dec() *apd.Decimal {
 // String returns the decimal as written, with its trailing zeros.
 func (d Decimal) String() string { return d.dec().Text('f') }
 
+// String writes the quantity as a FHIRPath literal: 1 'cm' or 2 days.
 func (q Quantity) String() string {
 	if isCalendarUnit(q.Unit) {
 		return q.Value.String() + " " + q.Unit
