@@ -218,8 +218,23 @@ type Locator struct {
 }
 
 type container struct {
-	keys  map[string][2]int
-	elems []int
+	object bool
+	keys   []member
+	elems  []int
+}
+
+type member struct {
+	name         string
+	keyAt, valAt int
+}
+
+func (c *container) member(name string) (member, bool) {
+	for _, m := range c.keys {
+		if m.name == name {
+			return m, true
+		}
+	}
+	return member{}, false
 }
 
 // NewLocator returns a Locator over data.
@@ -241,14 +256,14 @@ func (l *Locator) Locate(path []Step) (line, column int, ok bool) {
 			return 0, 0, false
 		}
 		if st.Index < 0 {
-			kv, found := c.keys[st.Key]
+			m, found := c.member(st.Key)
 			if !found {
 				return 0, 0, false
 			}
-			at, pos = kv[0], kv[1]
+			at, pos = m.keyAt, m.valAt
 			continue
 		}
-		if c.keys != nil || st.Index >= len(c.elems) {
+		if c.object || st.Index >= len(c.elems) {
 			return 0, 0, false
 		}
 		pos = c.elems[st.Index]
@@ -290,7 +305,7 @@ func (l *Locator) container(pos int) *container {
 	s := scanner{data: l.data, pos: pos + 1}
 	c := &container{}
 	if l.data[pos] == '{' {
-		c.keys = map[string][2]int{}
+		c.object = true
 		for {
 			s.space()
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
@@ -307,9 +322,7 @@ func (l *Locator) container(pos int) *container {
 			}
 			s.pos++
 			s.space()
-			if _, dup := c.keys[name]; !dup {
-				c.keys[name] = [2]int{keyAt, s.pos}
-			}
+			c.keys = append(c.keys, member{name, keyAt, s.pos})
 			if !s.skipValue(0) {
 				break
 			}

@@ -37,6 +37,9 @@ var errXHTMLRoot = errors.New("the narrative must be a div element in the XHTML 
 // xhtml checks a narrative div: well-formed XML, an XHTML div root, and only
 // the elements and attributes FHIR allows.
 func (r *run) xhtml(s string) {
+	if xhtmlClean(s) {
+		return
+	}
 	dec := xml.NewDecoder(strings.NewReader(s))
 	dec.Strict = true
 	depth := 0
@@ -53,6 +56,10 @@ func (r *run) xhtml(s string) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if !root && depth == 0 {
+				r.errorf("invalid", "xhtml-after-root", "The narrative has content after its root div")
+				return
+			}
 			depth++
 			if depth > 200 {
 				r.errorf("invalid", "xhtml-too-deep", "The narrative nests elements too deeply")
@@ -94,6 +101,10 @@ func (r *run) xhtml(s string) {
 			depth--
 		case xml.CharData:
 			if strings.TrimSpace(string(t)) != "" {
+				if !root && depth == 0 {
+					r.errorf("invalid", "xhtml-after-root", "The narrative has content after its root div")
+					return
+				}
 				content = true
 			}
 		case xml.ProcInst:
