@@ -73,7 +73,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 	}
 	var input *fhirpath.Node
 	for _, c := range n.constraints {
-		if nativeConstraints[c.key] {
+		if nativeConstraints[c.key] || c.key == "dom-6" && r.inContained() {
 			continue
 		}
 		expr := c.expression
@@ -168,4 +168,15 @@ func collectNarrativeLinks(div string, refs map[string]bool) {
 			refs[rest[:end]] = true
 		}
 	}
+}
+
+// inContained reports whether the current resource is a contained one, which
+// carries no narrative of its own (dom-6 does not apply).
+func (r *run) inContained() bool {
+	for i := len(r.path) - 1; i >= 0; i-- {
+		if strings.HasPrefix(r.path[i].suffix, "/*") {
+			return r.path[i].expr == "contained"
+		}
+	}
+	return false
 }
