@@ -461,6 +461,13 @@ func init() {
 			}
 			return out, nil
 		}),
+		"hasExtension": fn(1, 1, func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
+			exts, err := functions["extension"].impl(c, e, in, focus)
+			if err != nil {
+				return nil, err
+			}
+			return boolResult(len(exts) > 0)
+		}),
 		"resolve":      fn(0, 0, resolveFn),
 		"conformsTo":   fn(1, 1, conformsToFn),
 		"memberOf":     fn(1, 1, memberOfFn),

@@ -141,3 +141,42 @@ func TestPathCheckFindsR4Defect(t *testing.T) {
 		assert.Empty(t, got)
 	}
 }
+
+func TestSearchParameterExpressions(t *testing.T) {
+	core, err := packages.Open(conformancetest.Shared(t, modeltest.CorePackage))
+	require.NoError(t, err)
+	eng := fhirpath.NewEngine(fhirpath.Options{Model: fhirpath.FromModel(modeltest.Core(t)), CollectionAs: true, NoPathChecks: true})
+	files, err := modeltest.ReadPackage(conformancetest.Shared(t, "fhir/packages/hl7.fhir.r4.examples-4.0.1.tgz"), "")
+	require.NoError(t, err)
+	byType := map[string][]map[string]any{}
+	for _, data := range files {
+		res := decode(t, data)
+		rt, _ := res["resourceType"].(string)
+		byType[rt] = append(byType[rt], res)
+	}
+	compiled, evaluations := 0, 0
+	for _, r := range packages.NewSet(core).ByType("SearchParameter") {
+		m, err := r.JSON()
+		require.NoError(t, err)
+		expr, _ := m["expression"].(string)
+		if expr == "" {
+			continue
+		}
+		x, err := eng.Compile(expr)
+		if !assert.NoError(t, err, "%s: %s", r.URL, expr) {
+			continue
+		}
+		compiled++
+		bases, _ := m["base"].([]any)
+		for _, b := range bases {
+			base, _ := b.(string)
+			for _, res := range byType[base] {
+				evaluations++
+				_, err := x.Evaluate(context.Background(), eng.Resource(res), nil)
+				assert.NoError(t, err, "%s on a %s example: %s", r.URL, base, expr)
+			}
+		}
+	}
+	t.Logf("%d search parameter expressions compile; %d evaluations over the R4 examples of their base types", compiled, evaluations)
+	assert.Greater(t, compiled, 1000)
+}
