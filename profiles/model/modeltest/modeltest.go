@@ -3,13 +3,7 @@
 package modeltest
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,6 +11,7 @@ import (
 
 	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/profiles/model"
+	"github.com/nhsconform/conform/profiles/packages"
 )
 
 // CorePackage is the path of the R4 core package inside the shared folder.
@@ -57,71 +52,34 @@ func LoadCore() (*model.Model, error) {
 	return coreModel, coreErr
 }
 
-// Resolver reads the StructureDefinitions of a package tarball and returns a
-// resolve function by canonical URL, decoding each definition on demand.
+// Resolver opens a package (tarball or folder) and returns a resolve
+// function over its resources by canonical URL.
 func Resolver(path string) (func(url string) (map[string]any, bool), error) {
-	files, err := ReadPackage(path, "StructureDefinition-")
+	p, err := packages.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("open core package: %w", err)
 	}
-	byURL := map[string][]byte{}
-	for _, data := range files {
-		var head struct {
-			URL string `json:"url"`
-		}
-		if err := json.Unmarshal(data, &head); err != nil {
-			return nil, fmt.Errorf("read %s: %w", path, err)
-		}
-		byURL[head.URL] = data
-	}
-	var mu sync.Mutex
-	return func(url string) (map[string]any, bool) {
-		mu.Lock()
-		data, ok := byURL[url]
-		mu.Unlock()
-		if !ok {
-			return nil, false
-		}
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		var sd map[string]any
-		if err := dec.Decode(&sd); err != nil {
-			return nil, false
-		}
-		return sd, true
-	}, nil
+	return packages.NewSet(p).ResolveJSON, nil
 }
 
-// ReadPackage returns the JSON files of a package tarball whose base name
-// starts with prefix (all when prefix is empty), by base name.
+// ReadPackage returns the raw content of a package's resources whose file
+// name starts with prefix (all when prefix is empty), by file name.
 func ReadPackage(path, prefix string) (map[string][]byte, error) {
-	f, err := os.Open(path)
+	p, err := packages.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open package: %w", err)
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("read package %s: %w", path, err)
-	}
-	tr := tar.NewReader(gz)
-	out := map[string][]byte{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read package %s: %w", path, err)
-		}
-		name := filepath.Base(h.Name)
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") || name == "package.json" || !strings.HasPrefix(name, prefix) {
+	out := make(map[string][]byte, len(p.Resources))
+	for _, r := range p.Resources {
+		name := r.File[strings.LastIndexByte(r.File, '/')+1:]
+		if !strings.HasPrefix(name, prefix) {
 			continue
 		}
-		data, err := io.ReadAll(tr)
+		data, err := r.Bytes()
 		if err != nil {
-			return nil, fmt.Errorf("read %s in %s: %w", name, path, err)
+			return nil, fmt.Errorf("read %s: %w", r, err)
 		}
 		out[name] = data
 	}
+	return out, nil
 }
