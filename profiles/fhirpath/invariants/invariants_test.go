@@ -180,3 +180,35 @@ func TestSearchParameterExpressions(t *testing.T) {
 	t.Logf("%d search parameter expressions compile; %d evaluations over the R4 examples of their base types", compiled, evaluations)
 	assert.Greater(t, compiled, 1000)
 }
+
+func TestInvariantSweepOverUKCoreExamples(t *testing.T) {
+	core, err := packages.Open(conformancetest.Shared(t, modeltest.CorePackage))
+	require.NoError(t, err)
+	eng := fhirpath.NewEngine(fhirpath.Options{Model: fhirpath.FromModel(modeltest.Core(t)), CollectionAs: true, NoPathChecks: true})
+	conformance := map[string]bool{"StructureDefinition": true, "ValueSet": true, "CodeSystem": true, "ConceptMap": true,
+		"SearchParameter": true, "CapabilityStatement": true, "OperationDefinition": true, "NamingSystem": true, "ImplementationGuide": true}
+	for _, dir := range []string{"fhir/sources/uk-core", "fhir/sources/uk-core-2.0.2"} {
+		t.Run(dir, func(t *testing.T) {
+			uk, err := packages.Open(conformancetest.Shared(t, dir))
+			require.NoError(t, err)
+			sds := append(structureDefinitions(t, core), structureDefinitions(t, core, uk)...)
+			set := Collect(sds, nil)
+			resources, evaluations := 0, 0
+			packages.NewSet(core, uk)
+			for _, r := range uk.Resources {
+				if conformance[r.ResourceType] {
+					continue
+				}
+				res, err := r.JSON()
+				require.NoError(t, err, r.String())
+				resources++
+				set.Check(context.Background(), eng, res, func(c Result) {
+					evaluations++
+					assert.NoError(t, c.Err, "%s %s %s at %s", r.File, c.Constraint.Key, c.Constraint.Expression, c.Path)
+				})
+			}
+			t.Logf("%d examples, %d constraint evaluations", resources, evaluations)
+			assert.Greater(t, resources, 50)
+		})
+	}
+}
