@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -83,8 +84,9 @@ func addAuthFlags(fs *pflag.FlagSet) *authFlags {
 	return a
 }
 
-// build returns the authorizer (nil when none is configured) and the TLS config.
-func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, *http.Client, error) {
+// build returns the authorizer (nil when none is configured) and the TLS
+// configuration (nil without --cert or --ca), used for the token endpoint too.
+func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, *tls.Config, error) {
 	tlsCfg, err := auth.TLSConfig(auth.TLSFiles{CertFile: a.certFile, KeyFile: a.keyFile, CAFile: a.caFile})
 	if err != nil {
 		return nil, nil, err
@@ -105,15 +107,15 @@ func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, 
 	switch {
 	case a.bearerFile != "":
 		b, err := auth.BearerFromFile(a.bearerFile, red)
-		return b, tokenClient, err
+		return b, tlsCfg, err
 	case a.bearerEnv != "":
 		b, err := auth.BearerFromEnv(e.getenv, a.bearerEnv, red)
-		return b, tokenClient, err
+		return b, tlsCfg, err
 	case a.tokenURL == "":
 		if a.clientID != "" || a.jwtKey != "" || a.secretEnv != "" || a.secretFile != "" {
 			return nil, nil, errors.New("--client-id, --client-secret-* and --jwt-key need --token-url")
 		}
-		return nil, tokenClient, nil
+		return nil, tlsCfg, nil
 	}
 	if a.clientID == "" {
 		return nil, nil, errors.New("--token-url needs --client-id")
@@ -127,7 +129,7 @@ func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, 
 			return nil, nil, err
 		}
 		f, err := auth.NewFetcher(auth.JWTAssertion{TokenURL: a.tokenURL, ClientID: a.clientID, KeyID: a.jwtKID, Scope: a.scope, Key: key}, tokenClient, red)
-		return f, tokenClient, err
+		return f, tlsCfg, err
 	}
 	var secret string
 	switch {
@@ -147,7 +149,7 @@ func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, 
 	}
 	red.Add(secret)
 	f, err := auth.NewFetcher(auth.ClientCredentials{TokenURL: a.tokenURL, ClientID: a.clientID, ClientSecret: secret, Scope: a.scope}, tokenClient, red)
-	return f, tokenClient, err
+	return f, tlsCfg, err
 }
 
 // parseHeaders reads repeated "Name: value" flags.
@@ -381,11 +383,10 @@ fixtures, values never stored).`)
 	if err != nil {
 		return usageError(e, name, "%v", err)
 	}
-	authorizer, _, err := af.build(e, red)
+	authorizer, tlsCfg, err := af.build(e, red)
 	if err != nil {
 		return usageError(e, name, "%s", red.String(err.Error()))
 	}
-	tlsCfg, _ := auth.TLSConfig(auth.TLSFiles{CertFile: af.certFile, KeyFile: af.keyFile, CAFile: af.caFile})
 	if len(features2) == 0 {
 		w := rs.writer(e, outs, red, scenarios.FS)
 		res, code, err := runPackSuite(e, packSuite{target: *target, pf: pf, red: red, runner: runner.Config{
