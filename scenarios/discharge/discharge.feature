@@ -137,5 +137,5 @@ Feature: Discharge notification
     And I store "{{uuid}}" as "authorUrn"
     And I store "{{uuid}}" as "custodianUrn"
     And I store "{{uuid}}" as "gpUrn"
-    When I send a POST request to "Bundle" with body from "fixtures/discharge-summary-no-status.json"
+    When I send a POST request to "Bundle" with body from "fixtures/discharge-summary-invalid-no-status.json"
     Then the response status should be one of "400, 422"

@@ -1,7 +1,9 @@
 package packs
 
 import (
+	"context"
 	"errors"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -293,4 +295,70 @@ func FuzzPack(f *testing.F) {
 			t.Fatal("accepted a pack without scenarios")
 		}
 	})
+}
+
+// fakeValidator reports an error issue on the given line for bodies
+// containing "bad", none otherwise.
+type fakeValidator struct{ line int }
+
+func (f fakeValidator) Validate(_ context.Context, body []byte, _ ...string) (conformance.Outcome, error) {
+	if strings.Contains(string(body), "bad") {
+		return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityError, Code: "value", Expression: "Patient.gender", Message: "bad gender", Line: f.line}}}, nil
+	}
+	if strings.Contains(string(body), "{{") {
+		return conformance.Outcome{}, errors.New("placeholder left unfilled")
+	}
+	return conformance.Outcome{}, nil
+}
+
+func TestValidateFixtures(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		file  string
+		line  int
+		msg   string
+	}{
+		{name: "valid fixtures pass"},
+		{
+			name:  "an invalid fixture is refused with its line",
+			files: map[string]string{"demo/fixtures/patient.json": "{\"resourceType\": \"Patient\",\n \"gender\": \"bad\"}"},
+			file:  "demo/fixtures/patient.json", line: 2, msg: "bad gender",
+		},
+		{
+			name:  "a fixture named to be refused must be invalid",
+			files: map[string]string{"demo/fixtures/patient-invalid.json": goodFixture},
+			file:  "demo/fixtures/patient-invalid.json", msg: "valid FHIR",
+		},
+		{
+			name:  "a fixture named to be refused that is invalid passes",
+			files: map[string]string{"demo/fixtures/patient-invalid.json": `{"resourceType": "Patient", "gender": "bad"}`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := packFS(tc.files)
+			ps, err := Load(fsys)
+			require.NoError(t, err)
+			err = ps[0].ValidateFixtures(context.Background(), fsys, fakeValidator{line: tc.line})
+			if tc.msg == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var le *LoadError
+			require.True(t, errors.As(err, &le), "%v", err)
+			assert.Equal(t, tc.file, le.File)
+			assert.Equal(t, tc.line, le.Line)
+			assert.Contains(t, le.Error(), tc.msg)
+		})
+	}
+}
+
+func TestFillPlaceholdersKeepsLines(t *testing.T) {
+	in := []byte("{\"a\": \"{{uuid}}\",\n \"b\": \"{{nhs}}\",\n \"c\": \"{{now}}\"}")
+	out := FillPlaceholders(in)
+	assert.Equal(t, strings.Count(string(in), "\n"), strings.Count(string(out), "\n"))
+	assert.NotContains(t, string(out), "{{")
+	assert.Contains(t, string(out), `"9434765919"`)
+	assert.Regexp(t, `"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}"`, string(out))
 }

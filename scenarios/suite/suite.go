@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nhsconform/conform/conformance"
@@ -125,6 +127,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Validator != nil {
+		for _, p := range opts.Packs {
+			if err := checkFixtures(ctx, p, opts.Source, opts.Validator); err != nil {
+				return nil, &runner.FeatureError{Err: err}
+			}
+		}
 	}
 	res := &Result{Target: opts.Target, Faults: opts.Faults}
 	cfg := opts.Runner
@@ -279,4 +288,25 @@ func packStatus(verdicts []conformance.CriterionVerdict) conformance.Status {
 		}
 	}
 	return conformance.StatusSkipped
+}
+
+// checkedFixtures remembers the packs whose fixtures a validator accepted,
+// so repeated runs in one process validate them once.
+var checkedFixtures sync.Map
+
+func checkFixtures(ctx context.Context, p *packs.Pack, fsys fs.FS, v conformance.Validator) error {
+	var key string
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer {
+		key = fmt.Sprintf("%s %T %x", p.Hash, v, rv.Pointer())
+		if _, done := checkedFixtures.Load(key); done {
+			return nil
+		}
+	}
+	if err := p.ValidateFixtures(ctx, fsys, v); err != nil {
+		return err
+	}
+	if key != "" {
+		checkedFixtures.Store(key, true)
+	}
+	return nil
 }
