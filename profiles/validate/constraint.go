@@ -65,6 +65,17 @@ func (r *run) nodeAt(i int) *fhirpath.Node {
 	return n
 }
 
+// evalGuarded runs a FHIRPath step, turning a panic inside the engine into an
+// error so hostile input cannot crash validation.
+func evalGuarded[T any](f func() (T, error)) (res T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("fhirpath engine failure: %v", p)
+		}
+	}()
+	return f()
+}
+
 // constraints evaluates the FHIRPath invariants of n on the value at the
 // current path.
 func (r *run) constraints(n *node, focus any, typ string) {
@@ -86,12 +97,18 @@ func (r *run) constraints(n *node, focus any, typ string) {
 			continue
 		}
 		if input == nil {
-			input = r.nodeAt(len(r.path) - 1)
-			if input == nil {
-				input = r.v.fp.NewNode(focus, typ)
+			input, err = evalGuarded(func() (*fhirpath.Node, error) {
+				if in := r.nodeAt(len(r.path) - 1); in != nil {
+					return in, nil
+				}
+				return r.v.fp.NewNode(focus, typ), nil
+			})
+			if err != nil {
+				r.warnf("processing", "constraint-error", "Constraint %s could not be evaluated: %v", c.key, err)
+				return
 			}
 		}
-		res, err := e.Evaluate(r.ctx, input, nil)
+		res, err := evalGuarded(func() (fhirpath.Collection, error) { return e.Evaluate(r.ctx, input, nil) })
 		if err != nil {
 			r.warnf("processing", "constraint-error", "Constraint %s could not be evaluated: %v", c.key, err)
 			continue

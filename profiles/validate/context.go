@@ -82,7 +82,8 @@ func (r *run) extensionContext(p *plan, url string) {
 }
 
 func (r *run) dataAt(i int) any {
-	if n := r.nodeAt(i); n != nil {
+	n, err := evalGuarded(func() (*fhirpath.Node, error) { return r.nodeAt(i), nil })
+	if err == nil && n != nil {
 		return n.Data()
 	}
 	return nil
@@ -99,7 +100,7 @@ func (r *run) fhirpathContextMatches(expr string, i int) bool {
 	if err != nil {
 		return false
 	}
-	res, err := x.Evaluate(r.ctx, r.nodeAt(0), nil)
+	res, err := evalGuarded(func() (fhirpath.Collection, error) { return x.Evaluate(r.ctx, r.nodeAt(0), nil) })
 	if err != nil {
 		return false
 	}

@@ -1,0 +1,183 @@
+package validate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/conformance"
+)
+
+// findings returns the message ids of the issues at or above severity.
+func findings(out conformance.Outcome, min conformance.Severity) []string {
+	var ids []string
+	for _, is := range out.Issues {
+		if severityRank(is.Severity) <= severityRank(min) {
+			ids = append(ids, is.MessageID)
+		}
+	}
+	return ids
+}
+
+func TestValidateFindings(t *testing.T) {
+	v := newCoreValidator(t)
+	tests := []struct {
+		name     string
+		resource string
+		// wantErrors lists message ids that must be among the errors; nil
+		// means the resource must have no error at all.
+		wantErrors []string
+		wantLine   int
+	}{
+		{name: "valid patient", resource: `{"resourceType":"Patient","id":"p1","gender":"female","birthDate":"1970-01-01","name":[{"family":"Smith"}]}`},
+		{name: "unknown element", resource: "{\"resourceType\":\"Patient\",\n \"colour\":\"blue\"}", wantErrors: []string{"unknown-element"}, wantLine: 2},
+		{name: "array expected", resource: `{"resourceType":"Patient","name":{"family":"Smith"}}`, wantErrors: []string{"json-not-array"}},
+		{name: "single value expected", resource: `{"resourceType":"Patient","gender":["female"]}`, wantErrors: []string{"json-array-not-allowed"}},
+		{name: "wrong JSON type", resource: `{"resourceType":"Patient","active":"true"}`, wantErrors: []string{"json-wrong-type"}},
+		{name: "bad date", resource: `{"resourceType":"Patient","birthDate":"1970-02-30"}`, wantErrors: []string{"date-invalid"}},
+		{name: "dateTime without timezone", resource: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"effectiveDateTime":"2020-01-01T10:00:00"}`, wantErrors: []string{"datetime-no-timezone"}},
+		{name: "empty string", resource: `{"resourceType":"Patient","name":[{"family":""}]}`, wantErrors: []string{"primitive-empty"}},
+		{name: "empty object", resource: `{"resourceType":"Patient","name":[{}]}`, wantErrors: []string{"empty-object"}},
+		{name: "bad id", resource: `{"resourceType":"Patient","id":"a b"}`, wantErrors: []string{"resource-id-invalid"}},
+		{name: "missing required element", resource: `{"resourceType":"Observation","code":{"text":"x"}}`, wantErrors: []string{"cardinality-min"}},
+		{name: "required binding", resource: `{"resourceType":"Patient","gender":"woman"}`, wantErrors: []string{"binding-required"}},
+		{name: "choice type", resource: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueString":"a","valueBoolean":true}`, wantErrors: []string{"choice-multiple"}},
+		{name: "wrong reference target", resource: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Medication/1"}}`, wantErrors: []string{"reference-wrong-target"}},
+		{name: "unresolved contained reference", resource: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"#p"}}`, wantErrors: []string{"reference-contained-missing"}},
+		{name: "contained not referenced", resource: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"contained":[{"resourceType":"Patient","id":"p"}]}`, wantErrors: []string{"constraint-dom-3"}},
+		{name: "invariant", resource: `{"resourceType":"Patient","contact":[{"gender":"male"}]}`, wantErrors: []string{"constraint-pat-1"}},
+		{name: "period invariant", resource: `{"resourceType":"Encounter","status":"planned","class":{"code":"AMB"},"period":{"start":"2020-02-01","end":"2020-01-01"}}`, wantErrors: []string{"constraint-per-1"}},
+		{name: "narrative script", resource: `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><script>x</script></div>"}}`, wantErrors: []string{"xhtml-element"}},
+		{name: "unknown extension", resource: `{"resourceType":"Patient","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/no-such","valueString":"x"}]}`, wantErrors: []string{"extension-unknown"}},
+		{name: "extension value type", resource: `{"resourceType":"Patient","extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthPlace","valueString":"x"}]}`, wantErrors: []string{"unknown-element"}},
+		{name: "NHS Number check digit", resource: `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765918"}]}`, wantErrors: []string{"nhs-number-invalid"}},
+		{name: "valid NHS Number", resource: `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}]}`},
+		{name: "bundle fullUrl", resource: `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"Patient/1","resource":{"resourceType":"Patient","id":"1"}}]}`, wantErrors: []string{"bundle-fullurl-relative"}},
+		{name: "bundle reference resolved by fullUrl", resource: `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:3b8c5f1e-1111-4a2b-9c3d-1234567890ab","resource":{"resourceType":"Medication"}},{"fullUrl":"urn:uuid:3b8c5f1e-2222-4a2b-9c3d-1234567890ab","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:3b8c5f1e-1111-4a2b-9c3d-1234567890ab"}}}]}`, wantErrors: []string{"reference-wrong-target"}},
+		{name: "duplicate key", resource: `{"resourceType":"Patient","active":true,"active":false}`, wantErrors: []string{"json-duplicate-key"}},
+		{name: "invalid UTF-8", resource: "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"\xff\"}]}", wantErrors: []string{"json-invalid-utf8"}},
+		{name: "too deep", resource: `{"resourceType":"Patient","extension":` + strings.Repeat(`[{"extension":`, 200) + `[]` + strings.Repeat(`}]`, 200) + `}`, wantErrors: []string{"json-too-deep"}},
+		{name: "unknown resource type", resource: `{"resourceType":"Patience"}`, wantErrors: []string{"resource-type-unknown"}},
+		{name: "not a resource", resource: `[1,2]`, wantErrors: []string{"json-not-object"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := v.Validate(context.Background(), []byte(tc.resource))
+			require.NoError(t, err)
+			errs := findings(out, conformance.SeverityError)
+			if tc.wantErrors == nil {
+				assert.Empty(t, errs, "issues: %+v", out.Issues)
+				return
+			}
+			for _, id := range tc.wantErrors {
+				assert.Contains(t, errs, id, "issues: %+v", out.Issues)
+			}
+			if tc.wantLine > 0 {
+				for _, is := range out.Issues {
+					if is.MessageID == tc.wantErrors[0] {
+						assert.Equal(t, tc.wantLine, is.Line)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestExpressionsAsTheJavaValidatorWritesThem(t *testing.T) {
+	v := newCoreValidator(t)
+	out, err := v.Validate(context.Background(), []byte(`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:3b8c5f1e-1111-4a2b-9c3d-1234567890ab","resource":{"resourceType":"Patient","id":"x","identifier":[{"system":"s"}],"birthDate":"1970-13-01"}}]}`))
+	require.NoError(t, err)
+	var exprs []string
+	for _, is := range out.Issues {
+		exprs = append(exprs, is.Expression)
+	}
+	assert.Contains(t, exprs, "Bundle.entry[0].resource/*Patient/x*/.identifier[0].system")
+	assert.Contains(t, exprs, "Bundle.entry[0].resource/*Patient/x*/.birthDate")
+}
+
+func TestNHSNumberSeverity(t *testing.T) {
+	set := loadCore(t)
+	v, err := New(Options{Resolve: set.ResolveJSON, NHSNumberSeverity: conformance.SeverityWarning})
+	require.NoError(t, err)
+	out, err := v.Validate(context.Background(), []byte(`{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765918"}]}`))
+	require.NoError(t, err)
+	assert.False(t, out.HasErrors())
+	assert.Contains(t, findings(out, conformance.SeverityWarning), "nhs-number-invalid")
+	for _, is := range out.Issues {
+		if is.MessageID == "nhs-number-invalid" {
+			assert.Contains(t, is.Message, "9434765918")
+			assert.Contains(t, is.Message, "NHS Number")
+		}
+	}
+	_, err = New(Options{Resolve: set.ResolveJSON, NHSNumberSeverity: "loud"})
+	assert.Error(t, err)
+}
+
+func TestValidNHSNumber(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"9434765919", true}, {"9434765918", false}, {"943476591", false}, {"94347659190", false}, {"943476591X", false}, {"0000000000", true}, {"1000000001", true}, {"1000000002", false},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, ValidNHSNumber(tc.in), tc.in)
+	}
+}
+
+func TestUnknownProfiles(t *testing.T) {
+	v := newCoreValidator(t)
+	patient := []byte(`{"resourceType":"Patient","meta":{"profile":["http://example.org/fhir/StructureDefinition/nope"]}}`)
+	out, err := v.Validate(context.Background(), patient)
+	require.NoError(t, err)
+	assert.False(t, out.HasErrors(), "an unresolvable meta.profile is a warning")
+	assert.Contains(t, findings(out, conformance.SeverityWarning), "profile-unknown")
+	out, err = v.Validate(context.Background(), patient, "http://example.org/fhir/StructureDefinition/also-nope")
+	require.NoError(t, err)
+	assert.True(t, out.HasErrors(), "an unresolvable requested profile is an error")
+}
+
+func TestCancelledContext(t *testing.T) {
+	v := newCoreValidator(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := v.Validate(ctx, []byte(`{"resourceType":"Patient"}`))
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestOperationOutcome(t *testing.T) {
+	out := conformance.Outcome{Source: "a.json", Issues: []conformance.Issue{{Severity: conformance.SeverityError, Code: "structure", Expression: "Patient.x", Message: "m", MessageID: "unknown-element", Line: 2, Column: 3}}}
+	oo := OperationOutcome(out)
+	assert.Equal(t, "OperationOutcome", oo["resourceType"])
+	issue := oo["issue"].([]any)[0].(map[string]any)
+	assert.Equal(t, []any{"Patient.x"}, issue["expression"])
+	assert.Len(t, issue["extension"], 3)
+	b := OutcomeBundle([]conformance.Outcome{out, {Source: "b.json"}})
+	assert.Len(t, b["entry"], 2)
+}
+
+func FuzzValidate(f *testing.F) {
+	v := newCoreValidator(f)
+	for _, s := range []string{
+		`{"resourceType":"Patient","name":[{"family":"x"}]}`,
+		`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"}}]}`,
+		`{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1"}]},"valueQuantity":{"value":1}}`,
+		`{"resourceType":"Patient","contained":[{"resourceType":"Patient","id":"a"}],"link":[{"other":{"reference":"#a"},"type":"seealso"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := v.Validate(context.Background(), data)
+		if err != nil {
+			t.Fatalf("validation could not complete: %v", err)
+		}
+		for _, is := range out.Issues {
+			if is.Message == "" || is.Severity == "" {
+				t.Fatalf("issue without message or severity: %+v", is)
+			}
+		}
+	})
+}
