@@ -40,8 +40,6 @@ type Options struct {
 	Trace func(name string, values Collection)
 	// Now replaces the clock for now(), today() and timeOfDay(). Optional.
 	Now func() time.Time
-	// CheckPaths is derived from NoPathChecks.
-	CheckPaths bool
 }
 
 // Resolver finds a resource by a reference that is neither contained nor in the enclosing Bundle.
@@ -88,7 +86,6 @@ func NewEngine(opts Options) *Engine {
 	if opts.MaxItems <= 0 {
 		opts.MaxItems = 1_000_000
 	}
-	opts.CheckPaths = !opts.NoPathChecks
 	e := &Engine{opts: opts, doc: &document{model: opts.Model}}
 	e.tables, _ = opts.Model.(tableModel)
 	return e
@@ -240,7 +237,7 @@ func mapIdentity(m map[string]any) uintptr {
 	return uintptr(reflect.ValueOf(m).UnsafePointer())
 }
 
-var navOptions = Options{MaxSteps: 1 << 30, MaxItems: 1 << 30, CheckPaths: false}
+var navOptions = Options{MaxSteps: 1 << 30, MaxItems: 1 << 30, NoPathChecks: true}
 
 var ctxPool = sync.Pool{New: func() any { return new(evalCtx) }}
 

@@ -232,7 +232,7 @@ func (c *evalCtx) children(at int, n *Node, name string, out Collection) (Collec
 		} else if info, found := c.model.Child(def, name); found {
 			return c.typedChildren(n, obj, name, info, nil, out), nil
 		}
-		if !n.poly() && c.options.CheckPaths {
+		if !n.poly() && !c.options.NoPathChecks {
 			if _, raw := obj[name]; !raw {
 				return out, c.semanticf(at, "%s has no element %s", n.typ, name)
 			}
