@@ -21,21 +21,31 @@ type Decoder struct {
 func NewDecoder(m *model.Model) *Decoder { return &Decoder{m: m} }
 
 // Decode reads one FHIR XML resource. Problems with the input are returned
-// as *Error with the line and column where they were found.
+// as *Error with the line and column where they were found; text inside FHIR
+// elements, a root in no namespace and a div outside the XHTML namespace are
+// read past (DecodeIssues reports them).
 func (d *Decoder) Decode(data []byte) (map[string]any, error) {
-	res, _, err := d.DecodeIssues(data)
+	res, _, err := d.decode(data, false)
 	return res, err
 }
 
-// DecodeIssues is Decode that also returns the problems it read past: text
-// content inside FHIR elements (ignored) and a resource outside the FHIR
-// namespace (read as FHIR), reported as the validator reports findings.
+// DecodeIssues reads one FHIR XML resource as a validator does: problems
+// with the content are returned as findings with their line, column and
+// element path, and reading goes on. Text inside FHIR elements is ignored; a
+// root in no namespace is read as FHIR; an unknown element, attribute or
+// contained resource type, a repeated single element, an invalid primitive
+// value and an empty primitive are left out. Malformed XML, an unknown root
+// resource type and exceeded limits are still errors.
 func (d *Decoder) DecodeIssues(data []byte) (map[string]any, []conformance.Issue, error) {
+	return d.decode(data, true)
+}
+
+func (d *Decoder) decode(data []byte, lenient bool) (map[string]any, []conformance.Issue, error) {
 	begin, err := prolog(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &reader{m: d.m, s: newScanner(data, begin)}
+	r := &reader{m: d.m, s: newScanner(data, begin), lenient: lenient}
 	res, err := r.document()
 	if err != nil {
 		return nil, nil, err
@@ -44,11 +54,40 @@ func (d *Decoder) DecodeIssues(data []byte) (map[string]any, []conformance.Issue
 }
 
 type reader struct {
-	m      *model.Model
-	s      *scanner
-	noNS   bool
-	issues []conformance.Issue
-	path   []string
+	m       *model.Model
+	s       *scanner
+	noNS    bool
+	lenient bool
+	issues  []conformance.Issue
+	path    []string
+}
+
+// problem handles a problem with the content at the element being read (or
+// its child): an error when strict, else a finding, and nil to read on.
+func (r *reader) problem(id, child, format string, args ...any) error {
+	if !r.lenient {
+		return r.errorf(child, format, args...)
+	}
+	if child != "" {
+		r.path = append(r.path, child)
+		defer func() { r.path = r.path[:len(r.path)-1] }()
+	}
+	r.issue(id, format, args...)
+	return nil
+}
+
+// skip reads past the element whose start tag is the current token.
+func (r *reader) skip() error {
+	depth := len(r.s.open)
+	for len(r.s.open) >= depth {
+		if err := r.s.next(); err != nil {
+			return err
+		}
+		if r.s.kind == tokEOF {
+			return r.errorf("", "unexpected end of input")
+		}
+	}
+	return nil
 }
 
 // where returns the element path of the element being read, with child
@@ -217,11 +256,19 @@ func (r *reader) readResource() (map[string]any, error) {
 	}
 	typ, ok := r.resourceType(name)
 	if !ok {
-		return nil, r.errorf("", "unknown resource type %q", name)
+		if root {
+			return nil, r.errorf("", "unknown resource type %q", name)
+		}
+		if err := r.problem("XML_UNKNOWN_RESOURCE", "", "unknown resource type %q", name); err != nil {
+			return nil, err
+		}
+		return nil, r.skip()
 	}
 	for _, a := range r.s.attrs {
 		if !ignorable(a) {
-			return nil, r.errorf("", "unexpected attribute %q on a resource", a.local)
+			if err := r.problem("XML_UNKNOWN_ATTRIBUTE", "", "unexpected attribute %q on a resource", a.local); err != nil {
+				return nil, err
+			}
 		}
 	}
 	obj := map[string]any{"resourceType": name}
@@ -333,10 +380,16 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code string, s
 	name := r.s.local
 	ce, ccode, ok := r.m.Child(el, code, name)
 	if !ok || ce.XMLAttr {
-		return r.errorf("", "unknown element <%s>", name)
+		if err := r.problem("XML_UNKNOWN_ELEMENT", "", "unknown element <%s>", name); err != nil {
+			return err
+		}
+		return r.skip()
 	}
 	if !ce.Array && st.repeated(name) {
-		return r.errorf(name, "element repeats")
+		if err := r.problem("XML_REPEATED_ELEMENT", name, "element repeats"); err != nil {
+			return err
+		}
+		return r.skip()
 	}
 	if ccode == "xhtml" {
 		if ce.Array {
@@ -350,14 +403,17 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code string, s
 		return nil
 	}
 	if !r.inNamespace() {
-		return r.errorf(name, "element is not in the FHIR namespace %s", Namespace)
+		if err := r.problem("XML_WRONG_NAMESPACE", name, "element is not in the FHIR namespace %s", Namespace); err != nil {
+			return err
+		}
+		return r.skip()
 	}
 	r.path = append(r.path, name)
 	defer func() { r.path = r.path[:len(r.path)-1] }()
 	typ, ok := r.m.Type(ccode)
 	if ok && typ.Kind == model.KindPrimitive {
 		val, ext, err := r.readPrimitive(typ)
-		if err != nil {
+		if err != nil || val == nil && ext == nil {
 			return err
 		}
 		if ce.Array {
@@ -379,7 +435,7 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code string, s
 	} else {
 		val, err = r.readComplex(ce, ccode)
 	}
-	if err != nil {
+	if err != nil || val == nil {
 		return err
 	}
 	if ce.Array {
@@ -399,7 +455,10 @@ func (r *reader) readComplex(el *model.Element, code string) (map[string]any, er
 		}
 		ce, _, ok := r.m.Child(el, code, a.local)
 		if !ok || !ce.XMLAttr {
-			return nil, r.errorf("", "unexpected attribute %q", a.local)
+			if err := r.problem("XML_UNKNOWN_ATTRIBUTE", "", "unexpected attribute %q", a.local); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		obj[a.local] = a.value
 	}
@@ -414,26 +473,36 @@ func (r *reader) readComplex(el *model.Element, code string) (map[string]any, er
 func (r *reader) readWrapped() (map[string]any, error) {
 	for _, a := range r.s.attrs {
 		if !ignorable(a) {
-			return nil, r.errorf("", "unexpected attribute %q", a.local)
+			if err := r.problem("XML_UNKNOWN_ATTRIBUTE", "", "unexpected attribute %q", a.local); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var res map[string]any
+	seen := false
 	for {
 		if err := r.s.next(); err != nil {
 			return nil, err
 		}
 		switch r.s.kind {
 		case tokStart:
-			if res != nil {
-				return nil, r.errorf("", "more than one resource")
+			if seen {
+				if err := r.problem("XML_REPEATED_ELEMENT", "", "more than one resource"); err != nil {
+					return nil, err
+				}
+				if err := r.skip(); err != nil {
+					return nil, err
+				}
+				continue
 			}
+			seen = true
 			var err error
 			if res, err = r.readResource(); err != nil {
 				return nil, err
 			}
 		case tokEnd:
-			if res == nil {
-				return nil, r.errorf("", "no resource inside")
+			if !seen {
+				return nil, r.problem("XML_EMPTY_ELEMENT", "", "no resource inside")
 			}
 			return res, nil
 		case tokText:
@@ -448,6 +517,7 @@ func (r *reader) readWrapped() (map[string]any, error) {
 // its extensions. The extension part is nil when it has neither.
 func (r *reader) readPrimitive(typ *model.Type) (any, map[string]any, error) {
 	var val any
+	invalid := false
 	var ext map[string]any
 	for _, a := range r.s.attrs {
 		if ignorable(a) {
@@ -457,13 +527,19 @@ func (r *reader) readPrimitive(typ *model.Type) (any, map[string]any, error) {
 		case "value":
 			v, err := primitiveValue(typ, a.value)
 			if err != nil {
-				return nil, nil, r.errorf("", "%v", err)
+				if err := r.problem("XML_INVALID_VALUE", "", "%v", err); err != nil {
+					return nil, nil, err
+				}
+				invalid = true
+				continue
 			}
 			val = v
 		case "id":
 			ext = map[string]any{"id": a.value}
 		default:
-			return nil, nil, r.errorf("", "unexpected attribute %q", a.local)
+			if err := r.problem("XML_UNKNOWN_ATTRIBUTE", "", "unexpected attribute %q", a.local); err != nil {
+				return nil, nil, err
+			}
 		}
 	}
 	root := typ.Root()
@@ -475,7 +551,13 @@ func (r *reader) readPrimitive(typ *model.Type) (any, map[string]any, error) {
 		switch r.s.kind {
 		case tokStart:
 			if r.s.local != "extension" || !r.inNamespace() {
-				return nil, nil, r.errorf("", "unexpected element <%s> in a primitive", r.s.local)
+				if err := r.problem("XML_UNKNOWN_ELEMENT", "", "unexpected element <%s> in a primitive", r.s.local); err != nil {
+					return nil, nil, err
+				}
+				if err := r.skip(); err != nil {
+					return nil, nil, err
+				}
+				continue
 			}
 			if ext == nil {
 				ext = map[string]any{}
@@ -484,8 +566,8 @@ func (r *reader) readPrimitive(typ *model.Type) (any, map[string]any, error) {
 				return nil, nil, err
 			}
 		case tokEnd:
-			if val == nil && ext == nil {
-				return nil, nil, r.errorf("", "element has no value and no extension")
+			if val == nil && ext == nil && !invalid {
+				return nil, nil, r.problem("XML_EMPTY_ELEMENT", "", "element has no value and no extension")
 			}
 			return val, ext, nil
 		case tokText:

@@ -123,6 +123,21 @@ func TestDecodeIssues(t *testing.T) {
 			issues: []string{"XML_NO_NAMESPACE Patient line 1"},
 		},
 		{
+			name: "content problems are left out and reported",
+			xml: "<Patient xmlns=\"http://hl7.org/fhir\">\n<id value=\"p\" x=\"1\"/>\n<frob><a/></frob>\n<active value=\"yes\"/>\n<gender value=\"male\"/>\n<gender value=\"female\"/>\n" +
+				"<name><given/><given value=\"A\"/></name>\n<contained><Frobnicator/></contained>\n<contained/>\n</Patient>",
+			want: `{"resourceType":"Patient","id":"p","gender":"male","name":[{"given":["A"]}]}`,
+			issues: []string{
+				"XML_UNKNOWN_ATTRIBUTE Patient.id line 2",
+				"XML_UNKNOWN_ELEMENT Patient line 3",
+				"XML_INVALID_VALUE Patient.active line 4",
+				"XML_REPEATED_ELEMENT Patient.gender line 6",
+				"XML_EMPTY_ELEMENT Patient.name.given line 7",
+				"XML_UNKNOWN_RESOURCE Patient.contained line 8",
+				"XML_EMPTY_ELEMENT Patient.contained line 9",
+			},
+		},
+		{
 			name:   "narrative div outside the xhtml namespace",
 			xml:    `<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div>x</div></text></Patient>`,
 			want:   `{"resourceType":"Patient","text":{"status":"generated","div":"<div>x</div>"}}`,

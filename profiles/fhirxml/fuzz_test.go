@@ -52,9 +52,26 @@ func FuzzDecode(f *testing.F) {
 	}
 	dec, enc := fhirxml.NewDecoder(m), fhirxml.NewEncoder(m)
 	f.Fuzz(func(t *testing.T, data []byte) {
+		lenient, _, lerr := dec.DecodeIssues(data)
+		if lerr == nil {
+			x, err := enc.Encode(lenient)
+			if err != nil {
+				t.Fatalf("encode what was read leniently: %v", err)
+			}
+			again, err := dec.Decode(x)
+			if err != nil {
+				t.Fatalf("decode what was encoded from a lenient read: %v\n%s", err, x)
+			}
+			if !reflect.DeepEqual(lenient, again) {
+				t.Fatalf("lenient round trip differs: %s", firstDifference(lenient, again, ""))
+			}
+		}
 		res, err := dec.Decode(data)
 		if err != nil {
 			return
+		}
+		if lerr != nil || !reflect.DeepEqual(res, lenient) {
+			t.Fatalf("strict read succeeded, lenient read differs: %v", lerr)
 		}
 		x, err := enc.Encode(res)
 		if err != nil {
