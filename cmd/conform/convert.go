@@ -20,6 +20,10 @@ func init() {
 	register(&command{name: "convert", summary: "convert a FHIR resource between XML and JSON", run: runConvert})
 }
 
+// readPast lists the XML findings that lose no content; convert warns about
+// them and goes on.
+var readPast = map[string]bool{"XML_TEXT_NOT_ALLOWED": true, "XML_NO_NAMESPACE": true, "XML_DIV_NAMESPACE": true}
+
 // maxConvertInput bounds the size of a resource read by convert.
 const maxConvertInput = packages.MaxFileSize
 
@@ -34,6 +38,10 @@ Both are written in FHIR element order, JSON with resourceType first.
 The R4 type model comes from hl7.fhir.r4.core#4.0.1 in the FHIR package cache
 (install it with 'conform packages install'), or from a core package given
 with --ig.
+
+Problems in XML input are printed with their line and element path: text
+inside FHIR elements and missing namespaces are warnings; anything that
+would be left out (unknown elements, invalid values) stops the conversion.
 
 Exit codes: 0 converted, 2 usage, 3 the input could not be read or converted.`)
 	pf := addPackageFlags(fs)
@@ -78,8 +86,17 @@ Exit codes: 0 converted, 2 usage, 3 the input could not be read or converted.`)
 		if err != nil {
 			return failure(e, name, fmt.Errorf("read %s: %w", src, err))
 		}
+		lost := 0
 		for _, is := range issues {
-			fmt.Fprintf(e.stderr, "conform %s: warning: %s line %d: %s\n", name, src, is.Line, is.Message)
+			kind := "warning"
+			if !readPast[is.MessageID] {
+				kind = "error"
+				lost++
+			}
+			fmt.Fprintf(e.stderr, "conform %s: %s: %s line %d: %s: %s\n", name, kind, src, is.Line, is.Expression, is.Message)
+		}
+		if lost > 0 {
+			return failure(e, name, fmt.Errorf("read %s: not converted, problems that would lose content: %d", src, lost))
 		}
 	} else {
 		res, err = fhirjson.DecodeObject(data)

@@ -21,6 +21,8 @@ func TestConvert(t *testing.T) {
 <Patient xmlns="http://hl7.org/fhir"><id value="p1"/><active value="true"/><name><given value="Ann"/></name></Patient>`), 0o600))
 	badFile := filepath.Join(dir, "bad.xml")
 	require.NoError(t, os.WriteFile(badFile, []byte("<Patient xmlns=\"http://hl7.org/fhir\">\n<id value=\"p1\">\n</Patient>"), 0o600))
+	unknownFile := filepath.Join(dir, "unknown.xml")
+	require.NoError(t, os.WriteFile(unknownFile, []byte("<Patient xmlns=\"http://hl7.org/fhir\">\n<frob/>x\n</Patient>"), 0o600))
 	base := []string{"convert", "--fhir-cache", cache, "--ig", core}
 	tests := []struct {
 		name       string
@@ -53,6 +55,7 @@ func TestConvert(t *testing.T) {
 			wantStdout: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Patient xmlns=\"http://hl7.org/fhir\">\n  <id value=\"p1\"/>\n  <active value=\"true\"/>\n  <name>\n    <given value=\"Ann\"/>\n  </name>\n</Patient>\n",
 		},
 		{name: "malformed xml names the file and line", args: []string{badFile}, wantCode: conformance.ExitIncomplete, wantStderr: "conform convert: read " + badFile + ": line 3 column 11: malformed xml: element <id> closed by </Patient>"},
+		{name: "content that would be lost", args: []string{unknownFile}, wantCode: conformance.ExitIncomplete, wantStderr: "conform convert: error: " + unknownFile + " line 2: Patient: unknown element <frob>\nconform convert: warning: " + unknownFile + " line 3: Patient: text \"x\" is not allowed in a FHIR element\nconform convert: read " + unknownFile + ": not converted, problems that would lose content: 1\n"},
 		{name: "json the model cannot carry", args: []string{"-"}, stdin: `{"resourceType":"Patient","frob":1}`, wantCode: conformance.ExitIncomplete, wantStderr: `write - as xml: Patient: unknown property "frob"`},
 		{name: "neither json nor xml", args: []string{"-"}, stdin: "hello", wantCode: conformance.ExitIncomplete, wantStderr: "neither a JSON object nor XML"},
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.xml")}, wantCode: conformance.ExitIncomplete, wantStderr: "nope.xml"},
