@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,6 +32,14 @@ func structureDefinitions(t testing.TB, pkgs ...*packages.Package) []map[string]
 		out = append(out, m)
 	}
 	return out
+}
+
+func decodeResource(data []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var m map[string]any
+	err := d.Decode(&m)
+	return m, err
 }
 
 func decode(t testing.TB, data []byte) map[string]any {
@@ -85,25 +95,54 @@ func TestInvariantSweepOverR4Examples(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	type tally struct {
+		resources, evaluations, falseResults int
+		failures                             []string
+	}
+	work := make(chan string)
+	tallies := make([]tally, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for w := range tallies {
+		wg.Add(1)
+		go func(tl *tally) {
+			defer wg.Done()
+			for name := range work {
+				res, err := decodeResource(files[name])
+				if err != nil {
+					tl.failures = append(tl.failures, name+": "+err.Error())
+					continue
+				}
+				if _, ok := res["resourceType"].(string); !ok {
+					continue
+				}
+				tl.resources++
+				set.Check(context.Background(), eng, res, func(r Result) {
+					tl.evaluations++
+					if r.Err != nil {
+						tl.failures = append(tl.failures, fmt.Sprintf("%s %s %s at %s: %v", name, r.Constraint.Key, r.Constraint.Expression, r.Path, r.Err))
+						return
+					}
+					if v, empty := fhirpath.Truth(r.Result); !v && !empty {
+						tl.falseResults++
+					}
+				})
+			}
+		}(&tallies[w])
+	}
+	for _, name := range names {
+		work <- name
+	}
+	close(work)
+	wg.Wait()
 	resources, evaluations, falseResults := 0, 0, 0
 	var failures []string
-	for _, name := range names {
-		res := decode(t, files[name])
-		if _, ok := res["resourceType"].(string); !ok {
-			continue
-		}
-		resources++
-		set.Check(context.Background(), eng, res, func(r Result) {
-			evaluations++
-			if r.Err != nil {
-				failures = append(failures, fmt.Sprintf("%s %s %s at %s: %v", name, r.Constraint.Key, r.Constraint.Expression, r.Path, r.Err))
-				return
-			}
-			if v, empty := fhirpath.Truth(r.Result); !v && !empty {
-				falseResults++
-			}
-		})
+	for _, tl := range tallies {
+		resources += tl.resources
+		evaluations += tl.evaluations
+		falseResults += tl.falseResults
+		failures = append(failures, tl.failures...)
 	}
+	sort.Strings(failures)
 	t.Logf("%d resources, %d constraint evaluations, %d evaluated false, %d errors", resources, evaluations, falseResults, len(failures))
 	for i, f := range failures {
 		if i == 50 {
