@@ -19,6 +19,7 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/runner"
+	"github.com/nhsconform/conform/runner/steps"
 	"github.com/nhsconform/conform/scenarios"
 	"github.com/nhsconform/conform/scenarios/packs"
 	"github.com/nhsconform/conform/scenarios/refserver"
@@ -39,9 +40,7 @@ type Options struct {
 	// Validator judges resources against the packs' UK Core profiles, for the
 	// steps and for the in-process reference server's writes.
 	Validator conformance.Validator
-	FHIRPath  interface {
-		Evaluate(ctx context.Context, resource any, expression string, env map[string]any) ([]any, error)
-	}
+	FHIRPath  steps.FHIRPath
 	// Faults are switched on in the in-process reference server.
 	Faults []string
 	// Listen is the receiving endpoint's address for pushed messages; empty
@@ -187,9 +186,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	rec, err := runner.Run(ctx, cfg)
 	if err != nil && !(errors.Is(err, runner.ErrNoScenarios) && len(skips) > 0) {
-		if rec == nil {
-			return nil, fmt.Errorf("run packs: %w", err)
-		}
 		return nil, fmt.Errorf("run packs: %w", err)
 	}
 	if rec == nil {
