@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/report"
 	"github.com/nhsconform/conform/runner"
 	"github.com/nhsconform/conform/runner/redact"
+	"github.com/nhsconform/conform/scenarios"
+	"github.com/nhsconform/conform/scenarios/packs"
 	"github.com/nhsconform/conform/scenarios/refserver"
 )
 
@@ -17,10 +21,11 @@ func init() {
 
 const demoDescription = `
 Starts conform's reference FHIR server in-process, runs every built-in
-workflow pack against it (capability, admission, discharge, referral) and
-writes the report to --out: report.txt (each acceptance criterion's
-verdict, with the failing steps) and report.json (the verdicts, the pack
-hashes and the whole run record). It works offline.
+workflow pack against it (capability, admission, discharge, referral),
+prints each acceptance criterion's verdict and writes the report as an
+evidence bundle (every report format, each exchange and a manifest of
+SHA-256 hashes) into a new folder under --out, named by the run's start
+time, saying where. It works offline.
 
 The packs judge against UK Core: its package must be installed in the FHIR
 package cache ('conform packages install') or given with --ig, with
@@ -35,7 +40,7 @@ or configuration (packages missing), 3 could not complete.`
 func runDemo(e *env, args []string) conformance.ExitCode {
 	const name = "demo"
 	fs := newFlags(e, name, "[--out DIR] [--fault NAME]... [--ig SRC]...", demoDescription)
-	out := fs.String("out", "conform-demo-report", "write the report to folder `DIR`")
+	out := fs.String("out", "conform-demo", "write the report into a new folder under `DIR`")
 	faults := fs.StringArray("fault", nil, "switch on the reference server fault `NAME` (repeatable)")
 	concurrency := fs.Int("concurrency", 4, "scenarios run at once")
 	pf := addPackageFlags(fs)
@@ -54,12 +59,21 @@ func runDemo(e *env, args []string) conformance.ExitCode {
 	if *out == "" {
 		return usageError(e, name, "--out is empty")
 	}
+	all, err := packs.Builtin()
+	if err != nil {
+		return failure(e, name, err)
+	}
+	set, err := loadPackPackages(e, pf, all)
+	if err != nil {
+		return usageError(e, name, "%v", err)
+	}
 	red := redact.New()
 	res, code, err := runPackSuite(e, packSuite{
 		faults: *faults,
 		runner: runner.Config{Concurrency: *concurrency},
 		pf:     pf,
 		red:    red,
+		set:    set,
 	})
 	if err != nil {
 		if code == conformance.ExitUsage {
@@ -67,21 +81,32 @@ func runDemo(e *env, args []string) conformance.ExitCode {
 		}
 		return failure(e, name, fmt.Errorf("%s", red.String(err.Error())))
 	}
+	ids, err := report.PackageIdentities(set.Packages())
+	if err != nil {
+		return failure(e, name, err)
+	}
+	rec, err := report.Build(report.Input{ToolVersion: version, Suite: res, Packages: ids, Ended: time.Now()})
+	if err != nil {
+		return failure(e, name, fmt.Errorf("build the run record: %w", err))
+	}
+	dir := filepath.Join(*out, res.Record.Started.UTC().Format("20060102T150405Z"))
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return failure(e, name, fmt.Errorf("create the report folder: %w", err))
 	}
-	for _, f := range []struct{ file, format string }{{"report.txt", "text"}, {"report.json", "json"}} {
-		if err := writeSuiteFile(filepath.Join(*out, f.file), f.format, res, red); err != nil {
-			return failure(e, name, err)
-		}
+	written, err := report.WriteBundle(dir, rec, report.BundleOptions{
+		Redact:  red.Bytes,
+		Options: report.Options{Sources: scenarios.FS},
+	})
+	if err != nil {
+		return failure(e, name, fmt.Errorf("write the report: %w", err))
 	}
 	if err := writeSuiteOutput(e.stdout, "text", res, red); err != nil {
 		return failure(e, name, err)
 	}
-	abs, err := filepath.Abs(*out)
+	abs, err := filepath.Abs(written.Dir)
 	if err != nil {
-		abs = *out
+		abs = written.Dir
 	}
-	fmt.Fprintf(e.stdout, "report written to %s (report.txt, report.json)\n", abs)
+	fmt.Fprintf(e.stdout, "report written to %s (%d files; open report.html)\n", abs, len(written.Manifest.Files))
 	return code
 }

@@ -40,16 +40,21 @@ type suiteJSON struct {
 }
 
 func TestDemoWritesAPassingReport(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "report")
+	out := filepath.Join(t.TempDir(), "demo")
 	args := append([]string{"demo", "--out", out}, sharedPackageArgs(t)...)
 	stdout, stderr, code := runCLI(t, "", nil, args...)
 	require.Equal(t, conformance.ExitPass, code, stderr+stdout)
-	assert.Contains(t, stdout, "report written to "+out)
+	assert.Contains(t, stdout, "report written to "+out+string(filepath.Separator))
+	assert.Contains(t, stdout, "PASS     ADM-01")
 	assert.Contains(t, stdout, "overall: PASS")
-	text, err := os.ReadFile(filepath.Join(out, "report.txt"))
+	runs, err := os.ReadDir(out)
 	require.NoError(t, err)
-	assert.Contains(t, string(text), "PASS     ADM-01")
-	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	require.Len(t, runs, 1)
+	dir := filepath.Join(out, runs[0].Name())
+	for _, f := range []string{"report.html", "report.txt", "manifest.json", "junit.xml"} {
+		assert.FileExists(t, filepath.Join(dir, f))
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "record.json"))
 	require.NoError(t, err)
 	var res suiteJSON
 	require.NoError(t, json.Unmarshal(data, &res))
@@ -59,6 +64,9 @@ func TestDemoWritesAPassingReport(t *testing.T) {
 	assert.GreaterOrEqual(t, len(res.Criteria), 25)
 	for _, c := range res.Criteria {
 		assert.Equal(t, "pass", c.Status, c.ID)
+	}
+	for _, p := range res.Packs {
+		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, p.Hash, p.ID)
 	}
 }
 

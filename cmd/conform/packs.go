@@ -115,6 +115,8 @@ type packSuite struct {
 	runner runner.Config
 	pf     *packageFlags
 	red    *redact.Redactor
+	// set, when given, is the package set already loaded for the packs.
+	set *packages.Set
 }
 
 // ukCoreMissingError is a pack whose UK Core package is neither loaded with
@@ -164,9 +166,12 @@ func runPackSuite(e *env, ps packSuite) (*suite.Result, conformance.ExitCode, er
 	if err != nil {
 		return nil, conformance.ExitIncomplete, err
 	}
-	set, err := loadPackPackages(e, ps.pf, all)
-	if err != nil {
-		return nil, conformance.ExitUsage, err
+	set := ps.set
+	if set == nil {
+		set, err = loadPackPackages(e, ps.pf, all)
+		if err != nil {
+			return nil, conformance.ExitUsage, err
+		}
 	}
 	v, err := suite.NewValidator(set)
 	if err != nil {
@@ -285,28 +290,4 @@ func writeSuiteFile(path, format string, res *suite.Result, red *redact.Redactor
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Close()
-}
-
-// runBuiltinPacks is 'conform run' without --features: every built-in pack
-// against --target, or against the in-process reference server.
-func runBuiltinPacks(e *env, name string, outs []runOutput, ps packSuite) conformance.ExitCode {
-	res, code, err := runPackSuite(e, ps)
-	if err != nil {
-		if code == conformance.ExitUsage {
-			return usageError(e, name, "%s", ps.red.String(err.Error()))
-		}
-		return failure(e, name, errors.New(ps.red.String(err.Error())))
-	}
-	for _, o := range outs {
-		var werr error
-		if o.file != "" {
-			werr = writeSuiteFile(o.file, o.format, res, ps.red)
-		} else {
-			werr = writeSuiteOutput(e.stdout, o.format, res, ps.red)
-		}
-		if werr != nil {
-			return failure(e, name, werr)
-		}
-	}
-	return code
 }
