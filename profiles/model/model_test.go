@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -226,4 +227,41 @@ func BenchmarkChildLookup(b *testing.B) {
 			b.Fatal("no valueQuantity")
 		}
 	}
+}
+
+// BenchmarkBuildAllTypes builds every type of the R4 core package from its
+// decoded StructureDefinition, as a start-up that touches them all would.
+func BenchmarkBuildAllTypes(b *testing.B) {
+	dir, err := conformancetest.FindShared()
+	require.NoError(b, err)
+	path := filepath.Join(dir, filepath.FromSlash(modeltest.CorePackage))
+	files, err := modeltest.ReadPackage(path, "StructureDefinition-")
+	require.NoError(b, err)
+	resolve, err := modeltest.Resolver(path)
+	require.NoError(b, err)
+	sds := map[string]map[string]any{}
+	var names []string
+	for name := range files {
+		id := strings.TrimSuffix(strings.TrimPrefix(name, "StructureDefinition-"), ".json")
+		sd, ok := resolve(model.CanonicalBase + id)
+		if !ok || sd["derivation"] == "constraint" {
+			continue
+		}
+		sds[model.CanonicalBase+id] = sd
+		names = append(names, id)
+	}
+	require.Greater(b, len(names), 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		m := model.New(func(url string) (map[string]any, bool) {
+			sd, ok := sds[url]
+			return sd, ok
+		})
+		for _, n := range names {
+			if _, ok := m.Type(n); !ok {
+				b.Fatalf("no type %s", n)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(names)), "types/op")
 }
