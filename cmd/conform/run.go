@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	iofs "io/fs"
 	"net/http"
 	"os"
@@ -388,8 +387,16 @@ fixtures, values never stored).`)
 		return usageError(e, name, "%s", red.String(err.Error()))
 	}
 	if len(features2) == 0 {
+		all, err := packs.Builtin()
+		if err != nil {
+			return failure(e, name, err)
+		}
+		set, err := loadPackPackages(e, pf, all)
+		if err != nil {
+			return usageError(e, name, "%s", red.String(err.Error()))
+		}
 		w := rs.writer(e, outs, red, scenarios.FS)
-		res, code, err := runPackSuite(e, packSuite{target: *target, pf: pf, red: red, runner: runner.Config{
+		res, code, err := runPackSuite(e, packSuite{target: *target, pf: pf, red: red, set: set, runner: runner.Config{
 			Tags: *tags, Concurrency: *concurrency, Timeout: *timeout, MaxAttempts: *attempts, Header: header,
 			Auth: authorizer, TLS: tlsCfg, Listen: *listen, ReceiverURL: *receiverURL, OnScenario: w.Scenario,
 		}})
@@ -399,16 +406,6 @@ fixtures, values never stored).`)
 				return usageError(e, name, "%s", red.String(err.Error()))
 			}
 			return failure(e, name, errors.New(red.String(err.Error())))
-		}
-		quiet := *e
-		quiet.stderr = io.Discard
-		all, err := packs.Builtin()
-		if err != nil {
-			return failure(e, name, err)
-		}
-		set, err := loadPackPackages(&quiet, pf, all)
-		if err != nil {
-			return failure(e, name, err)
 		}
 		return rs.finish(e, name, w, report.Input{Suite: res}, set)
 	}
