@@ -11,9 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/conformance/conformancetest"
+	"github.com/nhsconform/conform/profiles/packages"
 	"github.com/nhsconform/conform/report"
 	"github.com/nhsconform/conform/report/evidence"
+	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/scenarios/refserver"
+	"github.com/nhsconform/conform/scenarios/suite"
 )
 
 // startRefServer serves the reference server with faults until the test ends.
@@ -89,6 +93,19 @@ func TestEvidenceBundlesEndToEnd(t *testing.T) {
 		}
 		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, ids["hl7.fhir.r4.core#4.0.1"])
 		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, ids["fhir.r4.ukcore.stu2#2.0.2"])
+	})
+
+	t.Run("the TestReport Bundle of a real run is valid FHIR", func(t *testing.T) {
+		core, err := packages.Open(conformancetest.Shared(t, "fhir/packages/hl7.fhir.r4.core-4.0.1.tgz"))
+		require.NoError(t, err)
+		v, err := suite.NewValidator(packages.NewSet(core))
+		require.NoError(t, err)
+		data, err := os.ReadFile(filepath.Join(r3, "testreport.json"))
+		require.NoError(t, err)
+		out, err := v.Validate(context.Background(), data)
+		require.NoError(t, err)
+		assert.False(t, out.HasErrors(), "%v", out.Issues)
+		assert.Contains(t, string(data), `"result": "fail"`, "the faulty server's failures are in the TestReports")
 	})
 
 	t.Run("a run links the previous run for the same target", func(t *testing.T) {
@@ -310,4 +327,43 @@ func TestCompareAndHistoryUsage(t *testing.T) {
 			assert.Contains(t, stderr, tc.want)
 		})
 	}
+}
+
+func TestFeatureRunBundleHasNoSecret(t *testing.T) {
+	srv := runnertest.New(cliToken)
+	defer srv.Close()
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	require.NoError(t, os.WriteFile(tokenFile, []byte(cliToken+"\n"), 0o600))
+	bundle := filepath.Join(dir, "runs", "features")
+	args := append([]string{"run", "--target", srv.URL, "--features", features("pass"), "--bearer-token-file", tokenFile,
+		"--header", "X-Api-Key: " + cliToken, "--out", bundle, "--zip", "-o", "text", "-o", "html=" + filepath.Join(dir, "page.html")}, profileArgs(t)...)
+	stdout, stderr, code := runCLI(t, "", nil, args...)
+	require.Equal(t, conformance.ExitPass, code, stdout+stderr)
+	assert.Contains(t, stdout, "overall: PASS")
+	files := []string{filepath.Join(dir, "page.html"), bundle + ".zip"}
+	require.NoError(t, filepath.WalkDir(bundle, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	}))
+	assert.Greater(t, len(files), 10)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.NotContains(t, string(data), cliToken, f)
+	}
+	rec, err := report.ReadRecord(bundle)
+	require.NoError(t, err)
+	assert.Empty(t, rec.Packs, "a --features run has no packs")
+	var ids []string
+	for _, p := range rec.Packages {
+		ids = append(ids, p.ID)
+	}
+	assert.Contains(t, ids, "hl7.fhir.r4.core#4.0.1", "the packages that validated are recorded")
+	_, _, code = runCLI(t, "", nil, "verify", "--allow-unsigned", bundle+".zip")
+	assert.Equal(t, conformance.ExitPass, code)
+	_, _, code = runCLI(t, "", nil, "verify", bundle)
+	assert.Equal(t, conformance.ExitFail, code, "an unsigned bundle is not accepted by default")
 }
