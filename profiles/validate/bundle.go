@@ -49,6 +49,11 @@ func (r *run) bundleChecks(res map[string]any) {
 		}
 		if full != "" {
 			idx.byURL[full] = inner
+			if tail := typeIDTail(full); tail != "" {
+				if _, dup := idx.byTypeID[tail]; !dup {
+					idx.byTypeID[tail] = inner
+				}
+			}
 		}
 		rt, _ := inner["resourceType"].(string)
 		if id, _ := inner["id"].(string); rt != "" && id != "" {
@@ -77,11 +82,21 @@ func (r *run) bundleResolve(ref string) map[string]any {
 		if res, ok := b.byTypeID[ref]; ok {
 			return res
 		}
-		for full, res := range b.byURL {
-			if strings.HasSuffix(full, "/"+ref) {
-				return res
-			}
-		}
 	}
 	return nil
+}
+
+// typeIDTail returns the Type/id at the end of a RESTful URL, or "".
+func typeIDTail(url string) string {
+	url = strings.SplitN(url, "/_history/", 2)[0]
+	i := strings.LastIndexByte(url, '/')
+	if i <= 0 {
+		return ""
+	}
+	j := strings.LastIndexByte(url[:i], '/')
+	tail := url[j+1:]
+	if !relativeRef(tail) {
+		return ""
+	}
+	return tail
 }
