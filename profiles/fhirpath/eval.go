@@ -522,6 +522,9 @@ func (e *unaryExpr) eval(c *evalCtx, focus Collection) (Collection, error) {
 	v, _ := primitive(in[0])
 	switch x := v.(type) {
 	case Integer:
+		if x == -x && x != 0 {
+			return nil, nil
+		}
 		return Collection{-x}, nil
 	case Decimal:
 		return Collection{x.neg()}, nil

@@ -3,6 +3,7 @@ package fhirpath
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/cockroachdb/apd/v3"
@@ -413,20 +414,32 @@ func arith(op string, a, b Value) (Value, error) {
 func intArith(op string, x, y Integer) (Value, error) {
 	switch op {
 	case "+":
-		return x + y, nil
+		r := x + y
+		if (x > 0 && y > 0 && r < 0) || (x < 0 && y < 0 && r >= 0) {
+			return nil, nil
+		}
+		return r, nil
 	case "-":
-		return x - y, nil
+		r := x - y
+		if (x >= 0 && y < 0 && r < 0) || (x < 0 && y > 0 && r >= 0) {
+			return nil, nil
+		}
+		return r, nil
 	case "*":
-		return x * y, nil
+		r := x * y
+		if x != 0 && (r/x != y || (x == -1 && y == math.MinInt64) || (y == -1 && x == math.MinInt64)) {
+			return nil, nil
+		}
+		return r, nil
 	case "/":
 		return decArith(op, DecimalFromInt(int64(x)), DecimalFromInt(int64(y)))
 	case "div":
-		if y == 0 {
+		if y == 0 || (y == -1 && x == math.MinInt64) {
 			return nil, nil
 		}
 		return x / y, nil
 	case "mod":
-		if y == 0 {
+		if y == 0 || (y == -1 && x == math.MinInt64) {
 			return nil, nil
 		}
 		return x % y, nil
