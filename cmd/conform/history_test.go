@@ -35,9 +35,9 @@ func startRefServer(t *testing.T, faults ...string) string {
 	return base
 }
 
-// evidenceRuns makes a folder of three real evidence bundles: r1 and r2
-// (zipped too) against one server, r3 against the same kind of server with
-// the no-location fault; all signed with the key at runs/../key.
+// evidenceRuns makes a folder of three real evidence bundles of the
+// scenarios of ADM-01 to ADM-03: r1 and r2 (zipped too) against one server,
+// r3 against the same kind of server with the no-location fault; all signed.
 type evidenceRuns struct {
 	dir, key, pub string
 }
@@ -60,7 +60,7 @@ func makeEvidenceRuns(t *testing.T) evidenceRuns {
 		{name: "r2", target: good, extra: []string{"--zip"}},
 		{name: "r3", target: faulty},
 	} {
-		args := append([]string{"run", "--packs", "--target", run.target, "--concurrency", "4", "--out", filepath.Join(r.dir, run.name),
+		args := append([]string{"run", "--packs", "--target", run.target, "--concurrency", "4", "--tags", "@ADM-01,@ADM-02,@ADM-03", "--out", filepath.Join(r.dir, run.name),
 			"--sign-key", r.key, "-o", "json=" + filepath.Join(root, run.name+".json")}, run.extra...)
 		_, stderr, code := runCLI(t, "", nil, append(args, pkgs...)...)
 		require.Contains(t, []conformance.ExitCode{conformance.ExitPass, conformance.ExitFail}, code, stderr)
@@ -79,7 +79,7 @@ func TestEvidenceBundlesEndToEnd(t *testing.T) {
 		}
 		exchanges, err := os.ReadDir(filepath.Join(r1, report.ExchangesDir))
 		require.NoError(t, err)
-		assert.Greater(t, len(exchanges), 50)
+		assert.Greater(t, len(exchanges), 5)
 		data, err := os.ReadFile(filepath.Join(r1, report.RecordFile))
 		require.NoError(t, err)
 		require.NoError(t, report.ValidateRecord(data))
