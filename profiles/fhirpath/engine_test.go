@@ -120,6 +120,7 @@ func TestEvaluate(t *testing.T) {
 		{name: "calendar duration arithmetic", expr: "@2024-01-31 + 1 month", want: []string{"date @2024-02-29"}},
 		{name: "decimal arithmetic is exact", expr: "0.1 + 0.2 = 0.3", want: []string{"boolean true"}},
 		{name: "partial dates compare empty", expr: "@2024 < @2024-06", want: []string{}},
+		{name: "aggregates", expr: "(1 | 2 | 3 | 4).sum() | (3 | 1 | 2).min() | (3 | 1 | 2).max() | (1 | 2).avg() | (1 'kg' | 500 'g').sum()", want: []string{"integer 10", "integer 1", "integer 3", "decimal 1.5", "Quantity 1.500 'kg'"}},
 		{name: "integer overflow is empty", expr: "9223372036854775807 + 1 | 9223372036854775807 * 2 | (-9223372036854775807 - 1) div -1", want: []string{}},
 		{name: "getValue of a primitive", input: firstPatient, expr: "id.getValue()", want: []string{"string p1"}},
 	}

@@ -516,6 +516,76 @@ func init() {
 	addConversionFunctions()
 	addStringFunctions()
 	addMathFunctions()
+	addAggregateFunctions()
+}
+
+// addAggregateFunctions adds sum(), min(), max() and avg() of FHIRPath 2.0.
+func addAggregateFunctions() {
+	values := func(c *evalCtx, e *callExpr, in Collection) ([]Value, error) {
+		out := make([]Value, 0, len(in))
+		for _, v := range in {
+			p, ok := operand(v)
+			if !ok {
+				return nil, c.errorf(e.at, "%s() needs values, got %s", e.name, v.Type())
+			}
+			out = append(out, p)
+		}
+		return out, nil
+	}
+	functions["sum"] = fn(0, 0, func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
+		vs, err := values(c, e, in)
+		if err != nil || len(vs) == 0 {
+			return nil, err
+		}
+		total := vs[0]
+		for _, v := range vs[1:] {
+			if total, err = arith("+", total, v); err != nil {
+				return nil, c.errorf(e.at, "sum(): %v", err)
+			}
+			if total == nil {
+				return nil, nil
+			}
+		}
+		return Collection{total}, nil
+	})
+	extreme := func(want int) func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
+		return func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
+			vs, err := values(c, e, in)
+			if err != nil || len(vs) == 0 {
+				return nil, err
+			}
+			best := vs[0]
+			for _, v := range vs[1:] {
+				cmp, ok, err := compareValues(v, best)
+				if err != nil {
+					return nil, c.errorf(e.at, "%s(): %v", e.name, err)
+				}
+				if !ok {
+					return nil, nil
+				}
+				if cmp == want {
+					best = v
+				}
+			}
+			return Collection{best}, nil
+		}
+	}
+	functions["min"] = fn(0, 0, extreme(-1))
+	functions["max"] = fn(0, 0, extreme(1))
+	functions["avg"] = fn(0, 0, func(c *evalCtx, e *callExpr, in, focus Collection) (Collection, error) {
+		sum, err := functions["sum"].impl(c, e, in, focus)
+		if err != nil || len(sum) == 0 {
+			return nil, err
+		}
+		r, err := arith("/", sum[0], Integer(len(in)))
+		if err != nil {
+			return nil, c.errorf(e.at, "avg(): %v", err)
+		}
+		if r == nil {
+			return nil, nil
+		}
+		return Collection{r}, nil
+	})
 }
 
 func (c *evalCtx) now() time.Time {
