@@ -367,3 +367,31 @@ func TestFeatureRunBundleHasNoSecret(t *testing.T) {
 	_, _, code = runCLI(t, "", nil, "verify", bundle)
 	assert.Equal(t, conformance.ExitFail, code, "an unsigned bundle is not accepted by default")
 }
+
+func TestRunWithWaivers(t *testing.T) {
+	faulty := startRefServer(t, refserver.FaultNoLocation, refserver.FaultIgnoreConditionalUpdate)
+	dir := t.TempDir()
+	waivers := filepath.Join(dir, "waivers.json")
+	require.NoError(t, os.WriteFile(waivers, []byte(`{"waivers": [
+		{"criterion": "ADM-02", "reason": "Location header fix in release 4.2", "by": "assurance lead", "expires": "2999-12-31"},
+		{"criterion": "ADM-01", "reason": "expired agreement", "by": "assurance lead", "expires": "2000-01-01"}]}`), 0o644))
+	record := filepath.Join(dir, "record.json")
+	args := append([]string{"run", "--packs", "--target", faulty, "--tags", "@ADM-01,@ADM-02", "--waivers", waivers,
+		"-o", "text", "-o", "json=" + record}, sharedPackageArgs(t)...)
+	stdout, stderr, code := runCLI(t, "", nil, args...)
+	require.Equal(t, conformance.ExitFail, code, stdout+stderr)
+	assert.Contains(t, stdout, "WAIVED   ADM-02")
+	assert.Contains(t, stdout, "waived by assurance lead until 2999-12-31: Location header fix in release 4.2")
+	assert.Contains(t, stdout, "FAIL     ADM-01")
+	assert.Contains(t, stdout, "overall: FAIL")
+	rec, err := report.ReadRecord(record)
+	require.NoError(t, err)
+	adm02, ok := rec.Criterion("ADM-02")
+	require.True(t, ok)
+	assert.Equal(t, conformance.StatusWaived, adm02.Status)
+	require.NotNil(t, adm02.Waiver)
+	adm01, _ := rec.Criterion("ADM-01")
+	assert.Equal(t, conformance.StatusFail, adm01.Status, "an expired waiver no longer applies")
+	assert.Nil(t, adm01.Waiver)
+	assert.Len(t, rec.Waivers, 2)
+}
