@@ -15,6 +15,7 @@ var nativeConstraints = map[string]bool{
 	"dom-3": true, // contained resources referenced: checked natively, narrative links included
 	"txt-1": true, // narrative XHTML limited to the allowed elements and attributes: the xhtml check
 	"txt-2": true, // narrative has non-whitespace content: the xhtml check
+	"ref-1": true, // contained references resolve: the reference check
 }
 
 // correctedInvariants replaces R4 core invariants whose published
@@ -83,6 +84,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 		return
 	}
 	var input *fhirpath.Node
+	var env fhirpath.Env
 	for _, c := range n.constraints {
 		if nativeConstraints[c.key] || c.key == "dom-6" && r.inContained() {
 			continue
@@ -108,7 +110,14 @@ func (r *run) constraints(n *node, focus any, typ string) {
 				return
 			}
 		}
-		res, err := evalGuarded(func() (fhirpath.Collection, error) { return e.Evaluate(r.ctx, input, nil) })
+		var vars fhirpath.Env
+		if strings.Contains(expr, "%resource") || strings.Contains(expr, "%rootResource") {
+			if env == nil {
+				env, _ = evalGuarded(func() (fhirpath.Env, error) { return r.constraintEnv(), nil })
+			}
+			vars = env
+		}
+		res, err := evalGuarded(func() (fhirpath.Collection, error) { return e.Evaluate(r.ctx, input, vars) })
 		if err != nil {
 			r.warnf("processing", "constraint-error", "Constraint %s could not be evaluated: %v", c.key, err)
 			continue
@@ -196,4 +205,28 @@ func (r *run) inContained() bool {
 		}
 	}
 	return false
+}
+
+// constraintEnv sets %resource and %rootResource as the HL7 validator does:
+// %resource is the resource holding the focus (for the own invariants of a
+// contained resource or a Bundle entry, the resource that holds it) and
+// %rootResource the outermost resource.
+func (r *run) constraintEnv() fhirpath.Env {
+	focus := len(r.path) - 1
+	boundary := func(i int) bool { return i == 0 || strings.HasPrefix(r.path[i].suffix, "/*") }
+	res := focus
+	if boundary(focus) && focus > 0 && (r.path[focus].expr == "contained" || r.path[focus].expr == "resource" && focus > 0 && r.path[focus-1].expr == "entry") {
+		res = focus - 1
+	}
+	for res > 0 && !boundary(res) {
+		res--
+	}
+	env := fhirpath.Env{}
+	if n := r.nodeAt(res); n != nil {
+		env["resource"] = fhirpath.Collection{n}
+	}
+	if n := r.nodeAt(0); n != nil {
+		env["rootResource"] = fhirpath.Collection{n}
+	}
+	return env
 }
