@@ -22,7 +22,7 @@ func init() {
 
 // readPast lists the XML findings that lose no content; convert warns about
 // them and goes on.
-var readPast = map[string]bool{"XML_TEXT_NOT_ALLOWED": true, "XML_NO_NAMESPACE": true, "XML_DIV_NAMESPACE": true}
+var readPast = map[string]bool{"XML_TEXT_NOT_ALLOWED": true, "XML_NO_NAMESPACE": true, "XML_DIV_NAMESPACE": true, "XML_ELEMENT_ORDER": true}
 
 // maxConvertInput bounds the size of a resource read by convert.
 const maxConvertInput = packages.MaxFileSize

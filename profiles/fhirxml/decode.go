@@ -21,9 +21,9 @@ type Decoder struct {
 func NewDecoder(m *model.Model) *Decoder { return &Decoder{m: m} }
 
 // Decode reads one FHIR XML resource. Problems with the input are returned
-// as *Error with the line and column where they were found; text inside FHIR
-// elements, a root in no namespace and a div outside the XHTML namespace are
-// read past (DecodeIssues reports them).
+// as *Error with the line and column where they were found; elements out of
+// order, text inside FHIR elements, a root in no namespace and a div outside
+// the XHTML namespace are read past (DecodeIssues reports them).
 func (d *Decoder) Decode(data []byte) (map[string]any, error) {
 	res, _, err := d.decode(data, false)
 	return res, err
@@ -31,7 +31,8 @@ func (d *Decoder) Decode(data []byte) (map[string]any, error) {
 
 // DecodeIssues reads one FHIR XML resource as a validator does: problems
 // with the content are returned as findings with their line, column and
-// element path, and reading goes on. Text inside FHIR elements is ignored; a
+// element path, and reading goes on. Elements out of FHIR order are read as
+// they come; text inside FHIR elements is ignored; a
 // root in no namespace is read as FHIR; an unknown element, attribute or
 // contained resource type, a repeated single element, an invalid primitive
 // value and an empty primitive are left out. Malformed XML, an unknown root
@@ -318,6 +319,18 @@ func (r *reader) readObject(obj map[string]any, el *model.Element, code string) 
 type objectState struct {
 	seen       []string
 	primitives []primitiveArray
+	last       *model.Element
+}
+
+// inOrder records el as the latest child read and reports whether it does
+// not come before the previous one in the type's element order.
+func (st *objectState) inOrder(el *model.Element) (bool, *model.Element) {
+	prev := st.last
+	if prev != nil && el.Order < prev.Order {
+		return false, prev
+	}
+	st.last = el
+	return true, nil
 }
 
 type primitiveArray struct {
@@ -390,6 +403,11 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code string, s
 			return err
 		}
 		return r.skip()
+	}
+	if ok, prev := st.inOrder(ce); !ok && r.lenient {
+		r.path = append(r.path, name)
+		r.issue("XML_ELEMENT_ORDER", "element <%s> is out of order: it comes before <%s>", name, prev.Name)
+		r.path = r.path[:len(r.path)-1]
 	}
 	if ccode == "xhtml" {
 		if ce.Array {

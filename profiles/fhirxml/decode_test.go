@@ -124,18 +124,24 @@ func TestDecodeIssues(t *testing.T) {
 		},
 		{
 			name: "content problems are left out and reported",
-			xml: "<Patient xmlns=\"http://hl7.org/fhir\">\n<id value=\"p\" x=\"1\"/>\n<frob><a/></frob>\n<active value=\"yes\"/>\n<gender value=\"male\"/>\n<gender value=\"female\"/>\n" +
-				"<name><given/><given value=\"A\"/></name>\n<contained><Frobnicator/></contained>\n<contained/>\n</Patient>",
+			xml: "<Patient xmlns=\"http://hl7.org/fhir\">\n<id value=\"p\" x=\"1\"/>\n<contained><Frobnicator/></contained>\n<contained/>\n<frob><a/></frob>\n" +
+				"<active value=\"yes\"/>\n<name><given/><given value=\"A\"/></name>\n<gender value=\"male\"/>\n<gender value=\"female\"/>\n</Patient>",
 			want: `{"resourceType":"Patient","id":"p","gender":"male","name":[{"given":["A"]}]}`,
 			issues: []string{
 				"XML_UNKNOWN_ATTRIBUTE Patient.id line 2",
-				"XML_UNKNOWN_ELEMENT Patient line 3",
-				"XML_INVALID_VALUE Patient.active line 4",
-				"XML_REPEATED_ELEMENT Patient.gender line 6",
+				"XML_UNKNOWN_RESOURCE Patient.contained line 3",
+				"XML_EMPTY_ELEMENT Patient.contained line 4",
+				"XML_UNKNOWN_ELEMENT Patient line 5",
+				"XML_INVALID_VALUE Patient.active line 6",
 				"XML_EMPTY_ELEMENT Patient.name.given line 7",
-				"XML_UNKNOWN_RESOURCE Patient.contained line 8",
-				"XML_EMPTY_ELEMENT Patient.contained line 9",
+				"XML_REPEATED_ELEMENT Patient.gender line 9",
 			},
+		},
+		{
+			name:   "elements out of FHIR order",
+			xml:    "<Patient xmlns=\"http://hl7.org/fhir\"><name><given value=\"A\"/><family value=\"F\"/>\n<given value=\"B\"/></name>\n<id value=\"p\"/></Patient>",
+			want:   `{"resourceType":"Patient","id":"p","name":[{"family":"F","given":["A","B"]}]}`,
+			issues: []string{"XML_ELEMENT_ORDER Patient.name.family line 1", "XML_ELEMENT_ORDER Patient.id line 3"},
 		},
 		{
 			name:   "narrative div outside the xhtml namespace",

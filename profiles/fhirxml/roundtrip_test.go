@@ -198,6 +198,10 @@ func TestDecodeIGSources(t *testing.T) {
 	sort.Strings(withIssues)
 	assert.Equal(t, []string{
 		"uk-core-2.0.2/examples/UKCore-Composition-Discharge-Example.xml: XML_NO_NAMESPACE",
+		"uk-core-2.0.2/examples/UKCore-DiagnosticReport-Extension-DeviceReference-Example.xml: XML_ELEMENT_ORDER",
+		"uk-core-2.0.2/examples/UKCore-DiagnosticReport-Extension-DeviceReference-Example.xml: XML_ELEMENT_ORDER",
+		"uk-core-2.0.2/examples/UKCore-Extension-PriorityReason-SendingAsText-Example.xml: XML_ELEMENT_ORDER",
+		"uk-core-2.0.2/examples/UKCore-Extension-PriorityReason-SendingAsText-Example.xml: XML_ELEMENT_ORDER",
 		"uk-core-2.0.2/examples/UKCore-Observation-DrugUse-Example.xml: XML_NO_NAMESPACE",
 		"uk-core-2.0.2/examples/UKCore-Observation-Extension-TriggeredBy-Example.xml: XML_NO_NAMESPACE",
 		"uk-core-2.0.2/examples/UKCore-Observation-FingerJointInflamed-Example.xml: XML_NO_NAMESPACE",
@@ -206,6 +210,11 @@ func TestDecodeIGSources(t *testing.T) {
 		"uk-core-2.0.2/examples/UKCore-Observation-Lab-Sn-AbsentData-Example.xml: XML_NO_NAMESPACE",
 		"uk-core-2.0.2/examples/UKCore-Observation-Lab-WhiteCellCount-Example.xml: XML_NO_NAMESPACE",
 		"uk-core-2.0.2/examples/UKCore-Patient-Extension-PreferredDispenserOrganization-Example.xml: XML_NO_NAMESPACE",
+		"uk-core-2.0.2/examples/UKCore-ServiceRequest-Extension-PriorityReason-Example.xml: XML_ELEMENT_ORDER",
+		"uk-core-2.0.2/examples/UKCore-ServiceRequest-Extension-PriorityReason-Example.xml: XML_ELEMENT_ORDER",
 		"uk-core/codesystems/CodeSystem-UKCore-EthnicCategoryScotland.xml: XML_TEXT_NOT_ALLOWED",
+		"uk-core/examples/Extension-UKCore-CodingSCT-IllicitDrugs-Example.xml: XML_ELEMENT_ORDER",
+		"uk-core/examples/UKCore-Observation-Lab-Albumin-Example.xml: XML_ELEMENT_ORDER",
+		"uk-core/examples/UKCore-Questionnaire-EOLPlan-Example.xml: XML_ELEMENT_ORDER",
 	}, withIssues, "source files with problems read past")
 }
