@@ -59,6 +59,7 @@ type PackMismatchError struct {
 	A, B []string
 }
 
+// Error implements error; the message names the pack ids of both runs.
 func (e *PackMismatchError) Error() string {
 	return fmt.Sprintf("the runs did not run the same packs (%s against %s): compare runs of the same packs", strings.Join(e.A, ", "), strings.Join(e.B, ", "))
 }

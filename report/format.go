@@ -73,6 +73,7 @@ type UnknownFormatError struct {
 	Name string
 }
 
+// Error implements error; the message lists the known format names.
 func (e *UnknownFormatError) Error() string {
 	return fmt.Sprintf("unknown output format %q (want one of %s)", e.Name, strings.Join(FormatNames(), ", "))
 }

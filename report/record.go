@@ -185,6 +185,7 @@ type UnknownCriterionError struct {
 	Criterion string
 }
 
+// Error implements error; the message names the criterion.
 func (e *UnknownCriterionError) Error() string {
 	return fmt.Sprintf("waiver names unknown criterion %q", e.Criterion)
 }

@@ -53,6 +53,7 @@ type SchemaError struct {
 	Problems []string
 }
 
+// Error implements error; the message lists the first problems found.
 func (e *SchemaError) Error() string {
 	return fmt.Sprintf("%s does not match its schema: %s", e.Document, strings.Join(e.Problems, "; "))
 }

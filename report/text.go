@@ -28,7 +28,7 @@ type TextStream struct {
 }
 
 // NewTextStream starts the text format on w; total is the number of
-// scenarios expected (0 when unknown, which hides the bar).
+// scenarios expected (0 when unknown: the terminal then shows a count only).
 func NewTextStream(w io.Writer, total int, terminal bool) *TextStream {
 	return &TextStream{w: w, total: total, terminal: terminal, counts: map[conformance.Status]int{}}
 }
@@ -76,7 +76,11 @@ func (t *TextStream) Scenario(s runner.Scenario) {
 const barWidth = 30
 
 func (t *TextStream) drawBar() {
-	if !t.terminal || t.total <= 0 {
+	if !t.terminal {
+		return
+	}
+	if t.total <= 0 {
+		t.printf("\r%d scenarios done, %d failed", t.done, t.counts[conformance.StatusFail])
 		return
 	}
 	filled := barWidth * t.done / t.total
@@ -87,7 +91,7 @@ func (t *TextStream) drawBar() {
 }
 
 func (t *TextStream) clearBar() {
-	if t.terminal && t.total > 0 && t.done > 0 {
+	if t.terminal && t.done > 0 {
 		t.printf("\r\033[K")
 	}
 }

@@ -59,3 +59,15 @@ func TestWriterStreamsTextAndWritesTheRest(t *testing.T) {
 	assert.NotContains(t, string(data), "Smith", "every output passes through the redactor")
 	require.NoError(t, NewWriter(&stdout, nil, 0, Options{}, nil).Finish(nil))
 }
+
+func TestTextStreamCountsWhenTheTotalIsUnknown(t *testing.T) {
+	rec, err := fixtureRecord()
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	s := NewTextStream(&buf, 0, true)
+	s.Scenario(rec.Scenarios[0])
+	s.Scenario(rec.Scenarios[1])
+	assert.Contains(t, buf.String(), "\r2 scenarios done, 1 failed")
+	require.NoError(t, s.Finish(rec))
+	assert.NotContains(t, buf.String(), "[#")
+}
