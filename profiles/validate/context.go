@@ -10,8 +10,35 @@ import (
 // extensionContext checks that an extension is used where its definition
 // allows: StructureDefinition.context of type element, extension or fhirpath.
 func (r *run) extensionContext(p *plan, url string) {
-	if len(p.context) == 0 || len(r.path) < 2 {
+	if len(r.path) < 2 {
 		return
+	}
+	if !r.extensionContextElement(p, url) {
+		return
+	}
+	pi := len(r.path) - 2
+	for _, inv := range p.contextInvariants {
+		x, err := r.v.expression(inv)
+		if err != nil {
+			r.warnf("processing", "extension-context-invariant-unparsable", "The context invariant '%s' of extension %s could not be compiled: %v", inv, url, err)
+			continue
+		}
+		res, err := evalGuarded(func() (fhirpath.Collection, error) { return x.Evaluate(r.ctx, r.nodeAt(pi), nil) })
+		if err != nil {
+			r.warnf("processing", "extension-context-invariant-error", "The context invariant '%s' of extension %s could not be evaluated: %v", inv, url, err)
+			continue
+		}
+		if ok, empty := fhirpath.Truth(res); !ok && !empty {
+			r.errorf("structure", "extension-context-invariant", "The extension %s is not allowed to be used at this point (based on context invariant '%s')", url, inv)
+		}
+	}
+}
+
+// extensionContextElement checks the context list of an extension and
+// reports whether it passed.
+func (r *run) extensionContextElement(p *plan, url string) bool {
+	if len(p.context) == 0 {
+		return true
 	}
 	pi := len(r.path) - 2
 	parent := r.path[pi]
@@ -54,23 +81,23 @@ func (r *run) extensionContext(p *plan, url string) {
 		case "element":
 			e := strings.TrimSuffix(c.expression, "[x]")
 			if names[e] || names[c.expression] {
-				return
+				return true
 			}
 			if d := parent.def; d != nil && !isResource && (childPathOf(e, d.path) || childPathOf(e, d.basePath)) {
-				return
+				return true
 			}
 			if d := parent.def; d != nil && strings.HasSuffix(d.path, "[x]") && (names[e+"[x]"]) {
-				return
+				return true
 			}
 		case "extension":
 			if parent.expr == "extension" || parent.expr == "modifierExtension" {
 				if pm, ok := r.dataAt(pi).(map[string]any); ok && pm["url"] == c.expression {
-					return
+					return true
 				}
 			}
 		case "fhirpath":
 			if r.fhirpathContextMatches(c.expression, pi) {
-				return
+				return true
 			}
 		}
 	}
@@ -79,6 +106,7 @@ func (r *run) extensionContext(p *plan, url string) {
 		where = parent.def.path + ", " + parent.typ
 	}
 	r.errorf("structure", "extension-context", "The extension %s is not allowed to be used at this point (this element is [%s]; allowed = %s)", url, where, strings.Join(exprs, ", "))
+	return false
 }
 
 func (r *run) dataAt(i int) any {

@@ -18,6 +18,8 @@ type plan struct {
 	byPath   map[string]*node
 	// context lists where an extension may be used (StructureDefinition.context).
 	context []extContext
+	// contextInvariants are StructureDefinition.contextInvariant expressions.
+	contextInvariants []string
 	// baseTypes is the chain of base definitions' URLs, the plan's own first.
 	derivation string
 }
@@ -143,6 +145,11 @@ func compilePlan(sd map[string]any) (*plan, error) {
 		url: sstr(sd, "url"), version: sstr(sd, "version"), name: sstr(sd, "name"),
 		typeName: sstr(sd, "type"), kind: sstr(sd, "kind"), derivation: sstr(sd, "derivation"),
 		byPath: map[string]*node{},
+	}
+	for _, c := range slist(sd, "contextInvariant") {
+		if e, ok := c.(string); ok && e != "" {
+			p.contextInvariants = append(p.contextInvariants, e)
+		}
 	}
 	for _, c := range slist(sd, "context") {
 		if cm, ok := c.(map[string]any); ok {
