@@ -66,12 +66,13 @@ type ProfileChecker interface {
 // Engine compiles FHIRPath expressions once and evaluates them many times.
 // It is safe for concurrent use.
 type Engine struct {
-	opts    Options
-	cache   sync.Map
-	regexps sync.Map
-	doc     *document
-	tables  tableModel
-	cached  atomic.Int64
+	opts     Options
+	cache    sync.Map
+	cacheFor sync.Map
+	regexps  sync.Map
+	doc      *document
+	tables   tableModel
+	cached   atomic.Int64
 }
 
 // maxCached bounds the compiled expressions an engine keeps; later ones are
@@ -121,14 +122,41 @@ func (e *Engine) Compile(src string) (*Expression, error) {
 }
 
 func (e *Engine) compile(src string) (*Expression, error) {
+	return e.compileAt(src, "")
+}
+
+func (e *Engine) compileAt(src, def string) (*Expression, error) {
 	root, err := parse(src)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.check(src, root); err != nil {
+	if err := e.check(src, root, staticType{def: def}); err != nil {
 		return nil, err
 	}
 	return &Expression{src: src, root: root, eng: e}, nil
+}
+
+// CompileFor compiles an expression to be evaluated on elements at path (a
+// type name or an element path such as "Patient.contact" or
+// "Observation.component.code"), checking every element it names against
+// the model from there: a constraint that names an element its context does
+// not have is a semantic error here rather than on data. Results are cached
+// like Compile's.
+func (e *Engine) CompileFor(path, src string) (*Expression, error) {
+	def := e.definitionOf(path)
+	if def == "" {
+		return e.Compile(src)
+	}
+	key := [2]string{def, src}
+	if v, ok := e.cacheFor.Load(key); ok {
+		c := v.(cached)
+		return c.x, c.err
+	}
+	x, err := e.compileAt(src, def)
+	if e.cached.Add(1) <= maxCached {
+		e.cacheFor.Store(key, cached{x, err})
+	}
+	return x, err
 }
 
 // Env holds the values of caller-defined variables, by name without the %.

@@ -310,3 +310,39 @@ func TestChildCountMatchesChildren(t *testing.T) {
 		})
 	}
 }
+
+func TestCompileFor(t *testing.T) {
+	eng := NewEngine(Options{Model: testModel(t)})
+	tests := []struct {
+		name    string
+		path    string
+		expr    string
+		wantErr string
+	}{
+		{name: "known path", path: "Patient", expr: "name.given.exists()"},
+		{name: "unknown element", path: "Patient", expr: "name.given1.exists()", wantErr: "1:6: HumanName has no element given1"},
+		{name: "backbone context", path: "Patient.contact", expr: "name.family.exists() or telecom.exists()"},
+		{name: "backbone context, unknown element", path: "Patient.contact", expr: "gender.exists() and given.exists()", wantErr: "Patient.contact has no element given"},
+		{name: "data type context", path: "Observation.component.code", expr: "coding.code.exists()"},
+		{name: "lambda arguments see the item", path: "Patient", expr: "name.where(given1.exists())", wantErr: "HumanName has no element given1"},
+		{name: "$this in a lambda", path: "Patient", expr: "name.where($this.given.exists())"},
+		{name: "plain arguments see the context", path: "Patient", expr: "name.given.combine(name.family)"},
+		{name: "as narrows the type", path: "Observation", expr: "(value as Period).unit", wantErr: "Period has no element unit"},
+		{name: "choice elements are not checked below", path: "Observation", expr: "value.unit.exists()"},
+		{name: "resource elements are not checked below", path: "Bundle", expr: "entry.resource.name.exists()"},
+		{name: "unknown path falls back to Compile", path: "Nothing.here", expr: "anything.goes"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := eng.CompileFor(tc.path, tc.expr)
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var fe *Error
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, SemanticError, fe.Kind)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}

@@ -251,3 +251,29 @@ func TestInvariantSweepOverUKCoreExamples(t *testing.T) {
 		})
 	}
 }
+
+// TestConstraintsMatchTheModel compiles every constraint for the element it
+// is stated on, so that each element it names is checked against the model.
+// The failures are exactly the R4 defects listed.
+func TestConstraintsMatchTheModel(t *testing.T) {
+	core, err := packages.Open(conformancetest.Shared(t, modeltest.CorePackage))
+	require.NoError(t, err)
+	uk, err := packages.Open(conformancetest.Shared(t, "fhir/sources/uk-core"))
+	require.NoError(t, err)
+	eng := fhirpath.NewEngine(fhirpath.Options{Model: fhirpath.FromModel(modeltest.Core(t)), CollectionAs: true})
+	notLogical := func(sd map[string]any, _ string) bool { return sd["kind"] != "logical" }
+	sds := append(structureDefinitions(t, core), structureDefinitions(t, core, uk)...)
+	set := Collect(sds, notLogical)
+	var failures []string
+	for _, c := range set.All() {
+		if _, err := eng.CompileFor(c.Path, c.Expression); err != nil {
+			failures = append(failures, c.Source+" "+c.Key+": "+err.Error())
+		}
+	}
+	t.Logf("%d constraints checked against the model", len(set.All()))
+	sort.Strings(failures)
+	assert.Equal(t, []string{
+		"http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition cid-0: fhirpath semantic error at 1:1: ChargeItemDefinition has no element name",
+		"http://hl7.org/fhir/StructureDefinition/allergyintolerance-substanceExposureRisk inv-1: fhirpath semantic error at 1:1: Extension has no element substanceExposureRisk",
+	}, failures)
+}
