@@ -307,7 +307,7 @@ Validation steps load hl7.fhir.r4.core from the FHIR package cache and each
 scenario as it ends, a progress bar on a terminal, then the verdicts), json
 (the run record), junit, cucumber (Cucumber JSON), ndjson (Cucumber
 Messages), testreport (FHIR TestReport resources in a Bundle) or html (one
-self-contained page). --out DIR writes an evidence bundle instead: every
+self-contained page). --out DIR also writes an evidence bundle: every
 format, each exchange, a manifest of SHA-256 hashes signed with --sign-key
 (see 'conform keygen' and 'conform verify'), linked to the previous run for
 the same target in DIR's parent folder; --zip also writes DIR.zip.
