@@ -2,7 +2,7 @@
 GO ?= go
 SHARED ?= ../shared
 
-.PHONY: build test lint bench demo
+.PHONY: build test lint bench packages demo
 
 build:
 	$(GO) build -o bin/conform ./cmd/conform
@@ -18,5 +18,14 @@ test: lint
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-demo: build
+# The FHIR packages the demo needs, installed into the FHIR package cache from
+# the shared data folder (elsewhere: conform packages install name#version).
+FHIR_PACKAGES = $(SHARED)/fhir/packages/hl7.fhir.r4.core-4.0.1.tgz \
+	$(SHARED)/fhir/packages/hl7.terminology.r4-7.0.1.tgz \
+	$(SHARED)/fhir/sources/uk-core-2.0.2
+
+packages: build
+	./bin/conform packages install $(FHIR_PACKAGES)
+
+demo: packages
 	./bin/conform demo
