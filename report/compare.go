@@ -253,7 +253,9 @@ func calendarDays(from, to time.Time) int {
 
 // FindRecords expands paths into run records: a record file, a bundle
 // folder or zip, or a folder of runs (its bundle folders and zips; a zip
-// beside a folder of the same name is the same run and is read once).
+// beside a folder of the same name is the same run and is read once). The
+// records come back without their scenarios, so that years of runs fit in
+// memory: a history needs the verdicts only.
 func FindRecords(paths []string) ([]SourcedRecord, error) {
 	var out []SourcedRecord
 	for _, p := range paths {
@@ -266,6 +268,7 @@ func FindRecords(paths []string) ([]SourcedRecord, error) {
 			if err != nil {
 				return nil, err
 			}
+			rec.Scenarios = nil
 			out = append(out, SourcedRecord{Source: p, Record: rec})
 			continue
 		}
@@ -293,6 +296,7 @@ func FindRecords(paths []string) ([]SourcedRecord, error) {
 			if err != nil {
 				return nil, err
 			}
+			rec.Scenarios = nil
 			out = append(out, SourcedRecord{Source: full, Record: rec})
 			found++
 		}
