@@ -111,7 +111,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 			}
 		}
 		var vars fhirpath.Env
-		if strings.Contains(expr, "%resource") || strings.Contains(expr, "%rootResource") {
+		if (strings.Contains(expr, "%resource") || strings.Contains(expr, "%rootResource")) && !coreDefinition(n.owner.url) {
 			if env == nil {
 				env, _ = evalGuarded(func() (fhirpath.Env, error) { return r.constraintEnv(), nil })
 			}
@@ -229,4 +229,11 @@ func (r *run) constraintEnv() fhirpath.Env {
 		env["rootResource"] = fhirpath.Collection{n}
 	}
 	return env
+}
+
+// coreDefinition reports whether a definition is part of the FHIR
+// specification, whose invariants read %resource as the FHIRPath
+// specification defines it (the resource itself at its root).
+func coreDefinition(url string) bool {
+	return strings.HasPrefix(url, "http://hl7.org/fhir/StructureDefinition/")
 }

@@ -18,6 +18,7 @@ func (r *run) slices(c *node, items []sliceItem) {
 		ordered = c.slicing.ordered
 	}
 	for _, it := range items {
+		r.pushDef(it.key, c.name, it.index, choiceSuffix(c, it.typ), it.typ, c)
 		match := -1
 		for si, s := range c.slices {
 			if r.matchesSlice(c, s, it) {
@@ -25,7 +26,6 @@ func (r *run) slices(c *node, items []sliceItem) {
 				break
 			}
 		}
-		r.pushDef(it.key, c.name, it.index, choiceSuffix(c, it.typ), it.typ, c)
 		if match < 0 {
 			if m, ok := it.value.(map[string]any); ok && (c.name == "extension" || c.name == "modifierExtension") {
 				if u, _ := m["url"].(string); u != "" && !strings.Contains(u, ":") && len(r.path) >= 2 && r.path[len(r.path)-2].typ == "Extension" {

@@ -528,6 +528,20 @@ func (r *run) embedded(obj map[string]any, n *node) {
 		r.errorf("structure", "resource-type-unknown", "Unknown resource type '%s'", rt)
 		return
 	}
+	if len(n.types) > 0 {
+		allowed := false
+		var names []string
+		for _, t := range n.types {
+			names = append(names, t.code)
+			if t.code == rt || t.code == "Resource" || t.code == "DomainResource" && rt != "Bundle" && rt != "Binary" && rt != "Parameters" {
+				allowed = true
+			}
+		}
+		if !allowed {
+			r.errorf("structure", "resource-type-not-allowed", "The type '%s' is not valid - must be %s", rt, strings.Join(names, " or "))
+			return
+		}
+	}
 	id, _ := obj["id"].(string)
 	if id == "" {
 		id = "null"
