@@ -580,15 +580,14 @@ func (w *walker) expandReference(base []element, out element, ref, srcPath strin
 }
 
 // typeDefinition returns the snapshot-bearing definition of a type: its
-// profile when it has one that resolves, else the base type.
+// first profile when that resolves, else the base type.
 func (w *walker) typeDefinition(t map[string]any, at string) (map[string]any, error) {
-	for _, p := range typeProfiles(t) {
-		res := w.g.snapshotLocked(p, w.chain)
+	if profiles := typeProfiles(t); len(profiles) > 0 {
+		res := w.g.snapshotLocked(profiles[0], w.chain)
 		if res.err == nil {
 			return res.sd, nil
 		}
-		w.warn(at, "type profile %s: %v; using the base type", p, res.err)
-		break
+		w.warn(at, "type profile %s: %v; using the base type", profiles[0], res.err)
 	}
 	code := str(t, "code")
 	if code == "" {
