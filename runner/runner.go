@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	for _, p := range cfg.Paths {
 		name, _ := splitLine(p)
 		if !fs.ValidPath(name) {
-			return nil, &ConfigError{Err: fmt.Errorf("feature path %q must be relative, without ..", p)}
+			return nil, &ConfigError{Err: fmt.Errorf("feature path %q is not a relative path inside the features folder", p)}
 		}
 		if _, err := fs.Stat(cfg.Features, name); err != nil {
 			return nil, &FeatureError{Err: fmt.Errorf("open feature path %s: %w", p, err)}
@@ -305,8 +305,7 @@ func (ix *index) add(doc *messages.GherkinDocument, pickles []*messages.Pickle) 
 	}
 	scenarioLines := map[string]int{}
 	stepInfo := map[string]astStep{}
-	var visitSteps func(list []*messages.Step)
-	visitSteps = func(list []*messages.Step) {
+	visitSteps := func(list []*messages.Step) {
 		for _, s := range list {
 			stepInfo[s.Id] = astStep{keyword: strings.TrimSpace(s.Keyword), line: int(s.Location.Line)}
 		}
