@@ -90,8 +90,12 @@ func (r *run) extensionContextElement(p *plan, url string) bool {
 				return true
 			}
 		case "extension":
-			if parent.expr == "extension" || parent.expr == "modifierExtension" {
-				if pm, ok := r.dataAt(pi).(map[string]any); ok && pm["url"] == c.expression {
+			ext := pi
+			if parent.expr == "value" && pi > 0 {
+				ext = pi - 1
+			}
+			if e := r.path[ext].expr; e == "extension" || e == "modifierExtension" {
+				if pm, ok := r.dataAt(ext).(map[string]any); ok && pm["url"] == c.expression {
 					return true
 				}
 			}

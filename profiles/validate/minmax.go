@@ -3,6 +3,7 @@ package validate
 import (
 	"encoding/json"
 	"math/big"
+	"time"
 )
 
 // ucumFactors converts common UCUM units to a base unit of their dimension.
@@ -73,6 +74,14 @@ func describeQuantity(q quantityValue) string {
 
 // checkRange applies ElementDefinition minValue[x] and maxValue[x].
 func (r *run) checkRange(n *node, val any) {
+	if s, ok := val.(string); ok && isDateTime(s) {
+		if lim, ok := durationLimit(n.minValue, -1); ok && len(s) >= 4 && s < lim[:min(len(s), len(lim))] {
+			r.errorf("value", "value-below-min", "The value '%s' is before the specified minValue (now minus %s)", s, describeDuration(n.minValue))
+		}
+		if lim, ok := durationLimit(n.maxValue, 1); ok && len(s) >= 4 && s > lim[:min(len(s), len(lim))] {
+			r.errorf("value", "value-above-max", "The value '%s' is after the specified maxValue (now plus %s)", s, describeDuration(n.maxValue))
+		}
+	}
 	if s, ok := val.(string); ok {
 		if mn, ok := n.minValue.(string); ok && len(mn) == len(s) && s < mn {
 			r.errorf("value", "value-below-min", "The value '%s' is less than the specified minValue (%s)", s, mn)
@@ -100,4 +109,52 @@ func (r *run) checkRange(n *node, val any) {
 			}
 		}
 	}
+}
+
+// durationLimit turns a Duration min/maxValue on a date into the date it
+// allows: now minus (sign -1) or plus (sign 1) the duration, as an
+// RFC 3339 UTC timestamp that compares with FHIR dates by prefix.
+func durationLimit(v any, sign int) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	num, ok := m["value"].(json.Number)
+	if !ok {
+		return "", false
+	}
+	f, err := num.Float64()
+	if err != nil {
+		return "", false
+	}
+	code, _ := m["code"].(string)
+	now := time.Now().UTC()
+	k := int(f) * sign
+	var t time.Time
+	switch code {
+	case "a":
+		t = now.AddDate(k, 0, 0)
+	case "mo":
+		t = now.AddDate(0, k, 0)
+	case "wk":
+		t = now.AddDate(0, 0, 7*k)
+	case "d":
+		t = now.AddDate(0, 0, k)
+	case "h":
+		t = now.Add(time.Duration(k) * time.Hour)
+	case "min":
+		t = now.Add(time.Duration(k) * time.Minute)
+	case "s":
+		t = now.Add(time.Duration(k) * time.Second)
+	default:
+		return "", false
+	}
+	return t.Format("2006-01-02T15:04:05Z"), true
+}
+
+func describeDuration(v any) string {
+	m, _ := v.(map[string]any)
+	num, _ := m["value"].(json.Number)
+	code, _ := m["code"].(string)
+	return string(num) + " " + code
 }

@@ -551,6 +551,7 @@ func (r *run) embedded(obj map[string]any, n *node) {
 	top.suffix = "/*" + rt + "/" + id + "*/"
 	top.typ = rt
 	r.resourceWith(obj, p, true)
+	var choices []*plan
 	for _, t := range n.types {
 		for _, prof := range t.profiles {
 			pp, err := r.v.planFor(prof)
@@ -559,9 +560,15 @@ func (r *run) embedded(obj map[string]any, n *node) {
 				continue
 			}
 			if pp.typeName == rt {
-				r.resourceWith(obj, pp, false)
+				choices = append(choices, pp)
 			}
 		}
+	}
+	switch {
+	case len(choices) == 1:
+		r.resourceWith(obj, choices[0], false)
+	case len(choices) > 1:
+		r.oneOfProfiles(obj, choices)
 	}
 	if meta, ok := obj["meta"].(map[string]any); ok {
 		for _, pr := range slist(meta, "profile") {
@@ -594,4 +601,26 @@ func allowedUnknownExtension(url string) bool {
 	}
 	return strings.Contains(url, "example.org") || strings.Contains(url, "acme.com") || strings.Contains(url, "nema.org") ||
 		strings.HasPrefix(url, "http://hl7.org/fhir/tools/StructureDefinition/")
+}
+
+// oneOfProfiles validates an embedded resource whose element allows several
+// profiles: it must conform to one of them.
+func (r *run) oneOfProfiles(obj map[string]any, choices []*plan) {
+	for _, p := range choices {
+		r.quiet++
+		before := r.quietErrors
+		r.resourceWith(obj, p, false)
+		r.quiet--
+		ok := r.quietErrors == before
+		r.quietErrors = before
+		if ok {
+			r.resourceWith(obj, p, false)
+			return
+		}
+	}
+	names := make([]string, len(choices))
+	for i, p := range choices {
+		names[i] = canonicalOf(p)
+	}
+	r.errorf("structure", "profile-no-match", "Unable to find a match for the specified profile among choices: %s", strings.Join(names, ", "))
 }
