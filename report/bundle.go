@@ -63,7 +63,7 @@ func ChainKey(rec *Record) string {
 // WriteBundle writes an evidence bundle of rec into dir, which must not
 // exist or be empty: every format, each exchange, and the manifest (signed
 // when a key is given) linking the previous run for the same target among
-// dir's siblings. rec.Previous is set to that link.
+// dir's siblings (bundle folders and zips). rec.Previous is set to that link.
 func WriteBundle(dir string, rec *Record, opts BundleOptions) (*BundleResult, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("write evidence bundle: %s is not empty; each run needs its own folder", dir)
@@ -71,7 +71,7 @@ func WriteBundle(dir string, rec *Record, opts BundleOptions) (*BundleResult, er
 	if err := os.MkdirAll(filepath.Join(dir, ExchangesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("write evidence bundle: %w", err)
 	}
-	prev, err := evidence.FindPrevious(dir, ChainKey(rec))
+	prev, err := findPrevious(dir, ChainKey(rec))
 	if err != nil {
 		return nil, fmt.Errorf("write evidence bundle: %w", err)
 	}

@@ -166,6 +166,8 @@ type History struct {
 	Target   string             `json:"target"`
 	Runs     []RunSummary       `json:"runs"`
 	Criteria []CriterionHistory `json:"criteria"`
+	// Chain lists the breaks in the chain of sealed runs (see CheckChain).
+	Chain []string `json:"chain"`
 }
 
 // SourcedRecord is a record with where it was read from.
@@ -197,7 +199,7 @@ func Histories(records []SourcedRecord) []History {
 
 func history(target string, runs []SourcedRecord) History {
 	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Record.Started.Before(runs[j].Record.Started) })
-	h := History{Target: target, Runs: []RunSummary{}, Criteria: []CriterionHistory{}}
+	h := History{Target: target, Runs: []RunSummary{}, Criteria: []CriterionHistory{}, Chain: []string{}}
 	index := map[string]int{}
 	for _, r := range runs {
 		h.Runs = append(h.Runs, summaryOf(r.Source, r.Record))

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
@@ -27,7 +29,12 @@ streak; a run in which the criterion could not be judged (error, skipped,
 not run) neither ends nor extends it. Without --all only criteria that ever
 failed are listed.
 
-Exit codes: 0 listed, 2 usage, 3 a run could not be read.`)
+It also checks the chain of runs in each folder: every run's link to the
+previous run for its target must lead to that run, unchanged, so a run
+deleted, replaced or moved out of the series is reported.
+
+Exit codes: 0 listed, 1 the chain of runs is broken, 2 usage, 3 a run could
+not be read.`)
 	format := fs.StringP("output", "o", "text", "output `FORMAT`: text or json")
 	all := fs.Bool("all", false, "list every criterion, also those that never failed")
 	if code, done := parseFlags(e, fs, args); done {
@@ -44,6 +51,23 @@ Exit codes: 0 listed, 2 usage, 3 a run could not be read.`)
 		return failure(e, name, err)
 	}
 	hs := report.Histories(records)
+	broken := false
+	for _, dir := range fs.Args() {
+		if st, err := os.Stat(filepath.Join(dir, report.RecordFile)); err == nil && !st.IsDir() {
+			continue
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		problems, err := report.CheckChain(dir)
+		if err != nil {
+			return failure(e, name, err)
+		}
+		for i := range hs {
+			hs[i].Chain = append(hs[i].Chain, problems[hs[i].Target]...)
+			broken = broken || len(hs[i].Chain) > 0
+		}
+	}
 	if !*all {
 		for i := range hs {
 			var failed []report.CriterionHistory
@@ -64,9 +88,12 @@ Exit codes: 0 listed, 2 usage, 3 a run could not be read.`)
 		if err := enc.Encode(hs); err != nil {
 			return failure(e, name, err)
 		}
-		return conformance.ExitPass
+	} else {
+		io.WriteString(e.stdout, renderHistories(hs))
 	}
-	io.WriteString(e.stdout, renderHistories(hs))
+	if broken {
+		return conformance.ExitFail
+	}
 	return conformance.ExitPass
 }
 
@@ -79,6 +106,9 @@ func renderHistories(hs []report.History) string {
 		}
 		first, last := h.Runs[0].Started, h.Runs[len(h.Runs)-1].Started
 		fmt.Fprintf(&b, "%s: %d runs from %s to %s\n", h.Target, len(h.Runs), first.Format(day), last.Format(day))
+		for _, p := range h.Chain {
+			fmt.Fprintf(&b, "  CHAIN BROKEN: %s\n", p)
+		}
 		if len(h.Criteria) == 0 {
 			b.WriteString("  no criterion failed in any run\n")
 			continue

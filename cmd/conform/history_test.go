@@ -265,6 +265,16 @@ func TestEvidenceBundlesEndToEnd(t *testing.T) {
 		require.Equal(t, conformance.ExitPass, code)
 		assert.Contains(t, stdout, "ADM-02")
 		assert.Contains(t, stdout, "STREAK FROM")
+		assert.NotContains(t, stdout, "CHAIN BROKEN")
+	})
+
+	t.Run("history detects a deleted run", func(t *testing.T) {
+		aside := filepath.Join(t.TempDir(), "r1")
+		require.NoError(t, os.Rename(r1, aside))
+		stdout, stderr, code := runCLI(t, "", nil, "history", runs.dir)
+		require.NoError(t, os.Rename(aside, r1))
+		assert.Equal(t, conformance.ExitFail, code, stderr)
+		assert.Contains(t, stdout, "CHAIN BROKEN: run r2 links the previous run r1, which is missing")
 	})
 }
 
