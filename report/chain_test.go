@@ -33,28 +33,30 @@ func TestCheckChain(t *testing.T) {
 	seal("d", 4, false)
 	tests := []struct {
 		name   string
-		break_ func(t *testing.T) func()
+		tamper func(t *testing.T) func()
 		want   string
 	}{
-		{name: "a run deleted", break_: func(t *testing.T) func() {
+		{name: "a run deleted", tamper: func(t *testing.T) func() {
 			require.NoError(t, os.Rename(filepath.Join(runs, "b"), filepath.Join(runs, "..", "b")))
 			return func() { require.NoError(t, os.Rename(filepath.Join(runs, "..", "b"), filepath.Join(runs, "b"))) }
 		}, want: "run c links the previous run b, which is missing"},
-		{name: "a run's manifest replaced", break_: func(t *testing.T) func() {
+		{name: "a run's manifest replaced", tamper: func(t *testing.T) func() {
 			path := filepath.Join(runs, "a", "manifest.json")
 			data, err := os.ReadFile(path)
 			require.NoError(t, err)
 			require.NoError(t, os.WriteFile(path, append(data, ' '), 0o644))
 			return func() { require.NoError(t, os.WriteFile(path, data, 0o644)) }
 		}, want: "run b links the previous run a with manifest SHA-256"},
-		{name: "a zip-only run deleted", break_: func(t *testing.T) func() {
+		{name: "a zip-only run deleted", tamper: func(t *testing.T) func() {
 			require.NoError(t, os.Rename(filepath.Join(runs, "c.zip"), filepath.Join(runs, "..", "c.zip")))
-			return func() { require.NoError(t, os.Rename(filepath.Join(runs, "..", "c.zip"), filepath.Join(runs, "c.zip"))) }
+			return func() {
+				require.NoError(t, os.Rename(filepath.Join(runs, "..", "c.zip"), filepath.Join(runs, "c.zip")))
+			}
 		}, want: "run d links the previous run c, which is missing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			restore := tc.break_(t)
+			restore := tc.tamper(t)
 			problems, err := CheckChain(runs)
 			restore()
 			require.NoError(t, err)
