@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -115,7 +116,7 @@ func AddDependencies(ctx context.Context, s *Set, c Cache) error {
 			return err
 		}
 		p := pkgs[i]
-		for _, name := range sortedKeys(p.Dependencies) {
+		for _, name := range slices.Sorted(maps.Keys(p.Dependencies)) {
 			version := p.Dependencies[name]
 			ref := name + "#" + version
 			if seen[ref] {
@@ -183,13 +184,4 @@ func fhirR4(versions []string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

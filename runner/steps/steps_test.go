@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,7 +99,7 @@ func TestStepsDocIsGenerated(t *testing.T) {
 func TestExpand(t *testing.T) {
 	vars := map[string]string{"id": "42", "a.b": "x"}
 	lookup := func(n string) (string, bool) { v, ok := vars[n]; return v, ok }
-	stored := func() []string { return sortedKeys(vars) }
+	stored := func() []string { return slices.Sorted(maps.Keys(vars)) }
 	tests := []struct {
 		name, in, want, wantErr string
 	}{

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	mathrand "math/rand/v2"
-	"sort"
 	"strings"
 	"time"
 )
@@ -81,15 +80,6 @@ func validName(name string) bool {
 		}
 	}
 	return true
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // NewNHSNumber returns a random NHS Number in the 999 test range with a valid

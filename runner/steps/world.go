@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,7 +185,7 @@ func (w *World) lookup(name string) (string, bool) {
 
 // expand fills {{NAME}} values; a value never stored cannot be executed.
 func (w *World) expand(s string) (string, error) {
-	out, err := expand(s, w.lookup, func() []string { return sortedKeys(w.vars) })
+	out, err := expand(s, w.lookup, func() []string { return slices.Sorted(maps.Keys(w.vars)) })
 	var uv *UndefinedValueError
 	switch {
 	case errors.As(err, &uv) && uv.Name == BuiltinReceiver:
