@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhsconform/conform/profiles/validate"
 	"github.com/nhsconform/conform/runner/fhirclient"
 )
 
@@ -135,7 +136,7 @@ func TestBuiltins(t *testing.T) {
 	assert.Equal(t, "run-1", parts[0])
 	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, parts[1])
 	assert.NotEqual(t, parts[1], parts[2], "uuid is fresh at each use")
-	assert.True(t, ValidNHSNumber(parts[3]), parts[3])
+	assert.True(t, validate.ValidNHSNumber(parts[3]), parts[3])
 	assert.Regexp(t, `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$`, parts[4])
 	_, err = w.expand("{{receiver}}")
 	assert.ErrorContains(t, err, "--listen")
@@ -156,11 +157,11 @@ func TestNHSNumber(t *testing.T) {
 		{in: "abcdefghij", want: false},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, ValidNHSNumber(tc.in), tc.in)
+		assert.Equal(t, tc.want, validate.ValidNHSNumber(tc.in), tc.in)
 	}
 	for range 200 {
 		n := NewNHSNumber()
-		require.True(t, ValidNHSNumber(n), n)
+		require.True(t, validate.ValidNHSNumber(n), n)
 		require.True(t, strings.HasPrefix(n, "999"))
 	}
 }

@@ -6,6 +6,8 @@ import (
 	mathrand "math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/nhsconform/conform/profiles/validate"
 )
 
 // Built-in template values, available as {{NAME}} without being stored.
@@ -82,47 +84,17 @@ func validName(name string) bool {
 	return true
 }
 
-// NewNHSNumber returns a random NHS Number in the 999 test range with a valid
-// Modulus 11 check digit.
+// NewNHSNumber returns a random NHS Number in the 999 test range whose
+// Modulus 11 check digit validate.ValidNHSNumber accepts.
 func NewNHSNumber() string {
 	for {
-		digits := fmt.Sprintf("999%06d", mathrand.IntN(1_000_000))
-		if check, ok := NHSNumberCheckDigit(digits); ok {
-			return digits + string(rune('0'+check))
+		nine := fmt.Sprintf("999%06d", mathrand.IntN(1_000_000))
+		for check := '0'; check <= '9'; check++ {
+			if n := nine + string(check); validate.ValidNHSNumber(n) {
+				return n
+			}
 		}
 	}
-}
-
-// NHSNumberCheckDigit computes the Modulus 11 check digit of the first nine
-// digits of an NHS Number; ok is false when no valid digit exists.
-func NHSNumberCheckDigit(nine string) (int, bool) {
-	if len(nine) != 9 {
-		return 0, false
-	}
-	sum := 0
-	for i, r := range nine {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-		sum += int(r-'0') * (10 - i)
-	}
-	check := 11 - sum%11
-	switch check {
-	case 11:
-		return 0, true
-	case 10:
-		return 0, false
-	}
-	return check, true
-}
-
-// ValidNHSNumber reports whether s is ten digits with a correct check digit.
-func ValidNHSNumber(s string) bool {
-	if len(s) != 10 {
-		return false
-	}
-	check, ok := NHSNumberCheckDigit(s[:9])
-	return ok && s[9] == byte('0'+check)
 }
 
 func newUUID() string {
