@@ -75,15 +75,8 @@ func ParseManifest(data []byte) (Manifest, error) {
 
 // IndexEntry is one entry of a package's .index.json.
 type IndexEntry struct {
-	Filename     string `json:"filename"`
-	ResourceType string `json:"resourceType"`
-	ID           string `json:"id,omitempty"`
-	URL          string `json:"url,omitempty"`
-	Version      string `json:"version,omitempty"`
-	Name         string `json:"name,omitempty"`
-	Kind         string `json:"kind,omitempty"`
-	Type         string `json:"type,omitempty"`
-	Derivation   string `json:"derivation,omitempty"`
+	Filename string `json:"filename"`
+	Summary
 }
 
 // Index is the content of a package's .index.json.
@@ -123,10 +116,10 @@ func ParseIndex(data []byte) (Index, error) {
 			continue
 		}
 		seen[filename] = true
-		idx.Files = append(idx.Files, IndexEntry{
-			Filename: filename, ResourceType: rawString(f.ResourceType), ID: rawString(f.ID), URL: rawString(f.URL),
-			Version: rawString(f.Version), Name: rawString(f.Name), Kind: rawString(f.Kind), Type: rawString(f.Type), Derivation: rawString(f.Derivation),
-		})
+		idx.Files = append(idx.Files, IndexEntry{Filename: filename, Summary: Summary{
+			ResourceType: rawString(f.ResourceType), ID: rawString(f.ID), URL: rawString(f.URL), Version: rawString(f.Version),
+			Name: rawString(f.Name), Kind: rawString(f.Kind), Type: rawString(f.Type), Derivation: rawString(f.Derivation),
+		}})
 	}
 	if len(idx.Files) > MaxEntries {
 		return Index{}, fmt.Errorf(".index.json lists %d files, over the limit of %d", len(idx.Files), MaxEntries)
@@ -147,30 +140,9 @@ func plainFileName(name string) bool {
 }
 
 func (e IndexEntry) resource(format Format) *Resource {
-	return &Resource{
-		ResourceType: e.ResourceType,
-		ID:           e.ID,
-		URL:          e.URL,
-		Version:      e.Version,
-		Name:         e.Name,
-		Kind:         e.Kind,
-		Type:         e.Type,
-		Derivation:   e.Derivation,
-		File:         e.Filename,
-		Format:       format,
-	}
+	return e.Summary.resource(e.Filename, format)
 }
 
 func indexEntry(r *Resource, filename string) IndexEntry {
-	return IndexEntry{
-		Filename:     filename,
-		ResourceType: r.ResourceType,
-		ID:           r.ID,
-		URL:          r.URL,
-		Version:      r.Version,
-		Name:         r.Name,
-		Kind:         r.Kind,
-		Type:         r.Type,
-		Derivation:   r.Derivation,
-	}
+	return IndexEntry{Filename: filename, Summary: r.Summary}
 }

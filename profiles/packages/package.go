@@ -70,14 +70,7 @@ func (f Format) String() string {
 // Resource is one resource of a package, indexed by its top-level identity
 // fields; its content is read and decoded on first use.
 type Resource struct {
-	ResourceType string
-	ID           string
-	URL          string
-	Version      string
-	Name         string
-	Kind         string
-	Type         string
-	Derivation   string
+	Summary
 	// File is the resource's path inside its package, with forward slashes.
 	File    string
 	Package *Package

@@ -13,14 +13,14 @@ import (
 // Summary is the top-level identity of a resource, read without decoding the
 // whole resource into memory.
 type Summary struct {
-	ResourceType string
-	ID           string
-	URL          string
-	Version      string
-	Name         string
-	Kind         string
-	Type         string
-	Derivation   string
+	ResourceType string `json:"resourceType"`
+	ID           string `json:"id,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Version      string `json:"version,omitempty"`
+	Name         string `json:"name,omitempty"`
+	Kind         string `json:"kind,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Derivation   string `json:"derivation,omitempty"`
 }
 
 // ErrNotResource means a well-formed file is not a FHIR resource (no
@@ -103,18 +103,7 @@ func peek(format Format, data []byte) (Summary, error) {
 }
 
 func (s Summary) resource(file string, format Format) *Resource {
-	return &Resource{
-		ResourceType: s.ResourceType,
-		ID:           s.ID,
-		URL:          s.URL,
-		Version:      s.Version,
-		Name:         s.Name,
-		Kind:         s.Kind,
-		Type:         s.Type,
-		Derivation:   s.Derivation,
-		File:         file,
-		Format:       format,
-	}
+	return &Resource{Summary: s, File: file, Format: format}
 }
 
 // xml10 returns data with an XML 1.1 declaration read as XML 1.0, which

@@ -24,15 +24,15 @@ func testPackage(name, version string, resources ...*Resource) *Package {
 func TestSetResolve(t *testing.T) {
 	const url = "http://example.org/StructureDefinition/a"
 	a := testPackage("a", "1.0.0",
-		&Resource{ResourceType: "StructureDefinition", ID: "a1", URL: url, Version: "1.0.0"},
-		&Resource{ResourceType: "StructureDefinition", ID: "a2", URL: url, Version: "1.10.0"},
-		&Resource{ResourceType: "ValueSet", ID: "vs", URL: "http://example.org/vs"},
-		&Resource{ResourceType: "Patient", ID: "p"},
+		&Resource{Summary: Summary{ResourceType: "StructureDefinition", ID: "a1", URL: url, Version: "1.0.0"}},
+		&Resource{Summary: Summary{ResourceType: "StructureDefinition", ID: "a2", URL: url, Version: "1.10.0"}},
+		&Resource{Summary: Summary{ResourceType: "ValueSet", ID: "vs", URL: "http://example.org/vs"}},
+		&Resource{Summary: Summary{ResourceType: "Patient", ID: "p"}},
 	)
 	b := testPackage("b", "2.0.0",
-		&Resource{ResourceType: "StructureDefinition", ID: "b1", URL: url, Version: "1.9.0"},
-		&Resource{ResourceType: "StructureDefinition", ID: "b2", URL: url, Version: "1.10.0-ballot"},
-		&Resource{ResourceType: "StructureDefinition", ID: "b3", URL: url, Version: "1.0.0"},
+		&Resource{Summary: Summary{ResourceType: "StructureDefinition", ID: "b1", URL: url, Version: "1.9.0"}},
+		&Resource{Summary: Summary{ResourceType: "StructureDefinition", ID: "b2", URL: url, Version: "1.10.0-ballot"}},
+		&Resource{Summary: Summary{ResourceType: "StructureDefinition", ID: "b3", URL: url, Version: "1.0.0"}},
 	)
 	s := NewSet(a, b)
 	tests := []struct {
@@ -74,10 +74,10 @@ func TestSetResolve(t *testing.T) {
 
 func TestSetResolvePrefersRepublishedCoreCanonicals(t *testing.T) {
 	const url = "http://terminology.hl7.org/CodeSystem/v2-0203"
-	core := testPackage(CoreName, CoreVersion, &Resource{ResourceType: "CodeSystem", ID: "core", URL: url, Version: "4.0.1"})
+	core := testPackage(CoreName, CoreVersion, &Resource{Summary: Summary{ResourceType: "CodeSystem", ID: "core", URL: url, Version: "4.0.1"}})
 	tho := testPackage(TerminologyName, "7.0.1",
-		&Resource{ResourceType: "CodeSystem", ID: "tho3", URL: url, Version: "3.0.0"},
-		&Resource{ResourceType: "CodeSystem", ID: "tho2", URL: url, Version: "2.9"},
+		&Resource{Summary: Summary{ResourceType: "CodeSystem", ID: "tho3", URL: url, Version: "3.0.0"}},
+		&Resource{Summary: Summary{ResourceType: "CodeSystem", ID: "tho2", URL: url, Version: "2.9"}},
 	)
 	for _, s := range []*Set{NewSet(core, tho), NewSet(tho, core)} {
 		r, ok := s.Resolve(url)
@@ -91,8 +91,8 @@ func TestSetResolvePrefersRepublishedCoreCanonicals(t *testing.T) {
 
 func TestSetWarnings(t *testing.T) {
 	const url = "http://example.org/vs"
-	a := testPackage("a", "1.0.0", &Resource{ResourceType: "ValueSet", ID: "x", URL: url, Version: "1"})
-	b := testPackage("b", "1.0.0", &Resource{ResourceType: "ValueSet", ID: "y", URL: url, Version: "1"})
+	a := testPackage("a", "1.0.0", &Resource{Summary: Summary{ResourceType: "ValueSet", ID: "x", URL: url, Version: "1"}})
+	b := testPackage("b", "1.0.0", &Resource{Summary: Summary{ResourceType: "ValueSet", ID: "y", URL: url, Version: "1"}})
 	again := testPackage("a", "1.0.0")
 	s := NewSet(a, b, again)
 	ws := s.Warnings()
