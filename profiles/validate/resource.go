@@ -34,7 +34,34 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 				r.pop()
 			}
 		}
+	case "SearchParameter":
+		if t, _ := res["type"].(string); t == "composite" && len(slist(res, "component")) < 2 {
+			r.errorf("invalid", "searchparameter-composite", "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components")
+		}
+	case "StructureDefinition":
+		if t, _ := res["type"].(string); t != "" && !strings.Contains(t, ":") {
+			if _, err := r.v.typePlan(t); err != nil {
+				r.push("type", "type", -1, "")
+				r.errorf("invalid", "structuredefinition-type-unknown", "The type %s is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them", t)
+				r.pop()
+			}
+		}
 	case "CodeSystem":
+		codes, uris := map[string]bool{}, map[string]bool{}
+		for i, p := range slist(res, "property") {
+			pm, _ := p.(map[string]any)
+			code, _ := pm["code"].(string)
+			uri, _ := pm["uri"].(string)
+			r.push("property", "property", i, "")
+			if code != "" && codes[code] {
+				r.errorf("invalid", "codesystem-property-duplicate", "A property is already defined with the code '%s'", code)
+			}
+			if uri != "" && uris[uri] {
+				r.errorf("invalid", "codesystem-property-duplicate", "A property is already defined with the URI '%s'", uri)
+			}
+			r.pop()
+			codes[code], uris[uri] = true, true
+		}
 		if sup, _ := res["supplements"].(string); sup != "" {
 			if content, _ := res["content"].(string); content != "supplement" {
 				r.push("content", "content", -1, "")
@@ -125,4 +152,37 @@ func collectAnchors(div string, anchors map[string]bool) {
 			anchors[rest[:end]] = true
 		}
 	}
+}
+
+// duplicateElementIDs reports element ids (Element.id) used twice inside one
+// resource; contained resources have their own id space, and a
+// StructureDefinition's snapshot and differential repeat each other's ids.
+func (r *run) duplicateElementIDs(res map[string]any) {
+	seen := map[string]bool{}
+	var walk func(v any, top bool)
+	walk = func(v any, top bool) {
+		switch x := v.(type) {
+		case map[string]any:
+			if _, isResource := x["resourceType"]; isResource && !top {
+				return
+			}
+			if id, ok := x["id"].(string); ok && !top {
+				if seen[id] {
+					r.errorf("invalid", "element-id-duplicate", "Duplicate id value '%s'", id)
+				}
+				seen[id] = true
+			}
+			for k, c := range x {
+				if k == "contained" || k == "snapshot" || k == "differential" {
+					continue
+				}
+				walk(c, false)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c, false)
+			}
+		}
+	}
+	walk(res, true)
 }

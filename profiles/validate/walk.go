@@ -160,6 +160,7 @@ func (r *run) resourceChecks(res map[string]any, rt string) {
 	}
 	r.containedReferenced(res)
 	r.canonicalResource(res, rt)
+	r.duplicateElementIDs(res)
 	r.narrativeLinks(res)
 }
 
