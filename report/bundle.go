@@ -130,21 +130,31 @@ func ReadRecord(p string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	rec, err := ParseRecord(data)
+	if err != nil {
+		return nil, fmt.Errorf("read run record %s: %w", p, err)
+	}
+	return rec, nil
+}
+
+// ParseRecord decodes a run record's JSON after checking its schemaVersion
+// and checking it against RecordSchema.
+func ParseRecord(data []byte) (*Record, error) {
 	var head struct {
 		SchemaVersion string `json:"schemaVersion"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("read run record %s: %w", p, err)
+		return nil, fmt.Errorf("decode run record: %w", err)
 	}
 	if head.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("read run record %s: schemaVersion %q, want %q (is it a conform run record?)", p, head.SchemaVersion, SchemaVersion)
+		return nil, fmt.Errorf("schemaVersion %q, want %q (is it a conform run record?)", head.SchemaVersion, SchemaVersion)
 	}
 	if err := ValidateRecord(data); err != nil {
-		return nil, fmt.Errorf("read run record %s: %w", p, err)
+		return nil, err
 	}
 	var rec Record
 	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, fmt.Errorf("read run record %s: %w", p, err)
+		return nil, fmt.Errorf("decode run record: %w", err)
 	}
 	return &rec, nil
 }
