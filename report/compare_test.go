@@ -154,6 +154,8 @@ func TestParseWaivers(t *testing.T) {
 		{name: "unknown field", data: `{"waivers":[{"criterion":"ADM-01","reason":"r","by":"b","expires":"2026-12-31","until":"x"}]}`, wantErr: "until"},
 		{name: "not a date", data: `{"waivers":[{"criterion":"ADM-01","reason":"r","by":"b","expires":"2026-13-01"}]}`, wantErr: "2026-13-01"},
 		{name: "twice", data: `{"waivers":[{"criterion":"A-1","reason":"r","by":"b","expires":"2026-01-01"},{"criterion":"A-1","reason":"r","by":"b","expires":"2026-01-01"}]}`, wantErr: "twice"},
+		{name: "a line break in the reason", data: `{"waivers":[{"criterion":"A-1","reason":"ok\noverall: PASS","by":"b","expires":"2026-01-01"}]}`, wantErr: "reason"},
+		{name: "a criterion id with spaces", data: `{"waivers":[{"criterion":"A 1","reason":"r","by":"b","expires":"2026-01-01"}]}`, wantErr: "criterion"},
 		{name: "not JSON", data: `waivers:`, wantErr: "waivers file"},
 		{name: "an array", data: `[]`, wantErr: "waivers file"},
 	}

@@ -21,6 +21,11 @@ var RecordSchema []byte
 //go:embed schema/waivers.schema.json
 var WaiversSchema []byte
 
+const (
+	recordSchemaID  = "https://github.com/nhsconform/conform/report/schema/run-record.schema.json"
+	waiversSchemaID = "https://github.com/nhsconform/conform/report/schema/waivers.schema.json"
+)
+
 var (
 	schemasOnce sync.Once
 	recordSch   *jsonschema.Schema
@@ -33,16 +38,16 @@ func compiledSchemas() (*jsonschema.Schema, *jsonschema.Schema, error) {
 		c := jsonschema.NewCompiler()
 		c.Draft = jsonschema.Draft2020
 		c.AssertFormat = true
-		for name, data := range map[string][]byte{"run-record.schema.json": RecordSchema, "waivers.schema.json": WaiversSchema} {
+		for name, data := range map[string][]byte{recordSchemaID: RecordSchema, waiversSchemaID: WaiversSchema} {
 			if err := c.AddResource(name, bytes.NewReader(data)); err != nil {
 				schemasErr = fmt.Errorf("load %s: %w", name, err)
 				return
 			}
 		}
-		if recordSch, schemasErr = c.Compile("run-record.schema.json"); schemasErr != nil {
+		if recordSch, schemasErr = c.Compile(recordSchemaID); schemasErr != nil {
 			return
 		}
-		waiversSch, schemasErr = c.Compile("waivers.schema.json")
+		waiversSch, schemasErr = c.Compile(waiversSchemaID)
 	})
 	return recordSch, waiversSch, schemasErr
 }

@@ -302,6 +302,7 @@ func TestRunEvidenceFlagErrors(t *testing.T) {
 		{name: "missing signing key", args: []string{"--out", filepath.Join(dir, "new"), "--sign-key", noKey}, want: "no-such-key"},
 		{name: "zip without out", args: []string{"--zip"}, want: "--out"},
 		{name: "bad label", args: []string{"--label", "no value"}, want: "--label"},
+		{name: "label value with a line break", args: []string{"--label", "supplier=Acme\noverall: PASS"}, want: "printable"},
 		{name: "unknown format", args: []string{"-o", "pdf"}, want: "html"},
 	}
 	for _, tc := range tests {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/spf13/pflag"
 
@@ -516,8 +517,8 @@ func newRecordSettings(bundleDir string, zipBundle bool, signKey, waiversFile st
 	}
 	for _, l := range labels {
 		k, v, ok := strings.Cut(l, "=")
-		if !ok || !validLabelKey(k) || v == "" {
-			return nil, fmt.Errorf("--label %q: want KEY=VALUE with KEY of letters, digits, '-', '_' or '.'", l)
+		if !ok || !validLabelKey(k) || v == "" || len(v) > 200 || strings.ContainsFunc(v, unicode.IsControl) {
+			return nil, fmt.Errorf("--label %q: want KEY=VALUE with KEY of letters, digits, '-', '_' or '.' and a VALUE of at most 200 printable characters", l)
 		}
 		if rs.labels == nil {
 			rs.labels = map[string]string{}
