@@ -40,15 +40,25 @@ func (w *World) headerCheck(name, want string, ok func(got, want string) bool, v
 	return fmt.Errorf("header %s should %s %q, the %s has %q", name, verb, want, s.describe, strings.Join(values, ", "))
 }
 
-func (w *World) countEntries(want int, typ string, atLeast bool) error {
+// bundleEntries returns Bundle.entry of the current resource, or an error
+// when that resource is not a Bundle.
+func (w *World) bundleEntries() ([]any, *subject, error) {
 	res, s, err := w.resource()
+	if err != nil {
+		return nil, nil, err
+	}
+	if rt, _ := res["resourceType"].(string); rt != "Bundle" {
+		return nil, nil, fmt.Errorf("expected a Bundle, the %s is a %q", s.describe, rt)
+	}
+	entries, _ := res["entry"].([]any)
+	return entries, s, nil
+}
+
+func (w *World) countEntries(want int, typ string, atLeast bool) error {
+	entries, _, err := w.bundleEntries()
 	if err != nil {
 		return err
 	}
-	if rt, _ := res["resourceType"].(string); rt != "Bundle" {
-		return fmt.Errorf("expected a Bundle, the %s is a %q", s.describe, rt)
-	}
-	entries, _ := res["entry"].([]any)
 	got := 0
 	for _, e := range entries {
 		if typ == "" {
@@ -188,14 +198,10 @@ func (w *World) validate(ctx context.Context, profile string) error {
 }
 
 func (w *World) validateEntries(ctx context.Context, typ, profile string) error {
-	res, s, err := w.resource()
+	entries, s, err := w.bundleEntries()
 	if err != nil {
 		return err
 	}
-	if rt, _ := res["resourceType"].(string); rt != "Bundle" {
-		return fmt.Errorf("expected a Bundle, the %s is a %q", s.describe, rt)
-	}
-	entries, _ := res["entry"].([]any)
 	var failures []string
 	n := 0
 	for i, e := range entries {
