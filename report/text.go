@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/runner"
@@ -33,10 +34,38 @@ func NewTextStream(w io.Writer, total int, terminal bool) *TextStream {
 	return &TextStream{w: w, total: total, terminal: terminal, counts: map[conformance.Status]int{}}
 }
 
+// printf writes to the output; string arguments, which may come from the
+// server under test, have their control characters (but line breaks and
+// tabs) escaped so they cannot move the cursor or recolour a terminal.
 func (t *TextStream) printf(format string, args ...any) {
-	if t.err == nil {
-		_, t.err = fmt.Fprintf(t.w, format, args...)
+	if t.err != nil {
+		return
 	}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = escapeControls(s)
+		}
+	}
+	_, t.err = fmt.Fprintf(t.w, format, args...)
+}
+
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isEscaped) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isEscaped(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isEscaped(r rune) bool {
+	return r != '\n' && r != '\t' && unicode.IsControl(r)
 }
 
 // Scenario writes one finished scenario.

@@ -71,3 +71,14 @@ func TestTextStreamCountsWhenTheTotalIsUnknown(t *testing.T) {
 	require.NoError(t, s.Finish(rec))
 	assert.NotContains(t, buf.String(), "[#")
 }
+
+func TestTextEscapesControlCharactersFromTheServer(t *testing.T) {
+	rec, err := fixtureRecord()
+	require.NoError(t, err)
+	rec.Scenarios[0].Steps[2].Error = "bad\x1b[2J\roverall: PASS\nsecond line\tok"
+	out, err := Render("text", rec, Options{}, nil)
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `bad\x1b[2J\x0doverall: PASS`)
+	assert.Contains(t, string(out), "\n        second line\tok")
+	assert.NotContains(t, string(out), "\x1b")
+}
