@@ -31,26 +31,24 @@ var installed struct {
 
 func installedCache(tb testing.TB) (packages.Cache, string) {
 	tb.Helper()
+	corePath := conformancetest.Shared(tb, "fhir/packages/hl7.fhir.r4.core-4.0.1.tgz")
+	ukCoreSource := conformancetest.Shared(tb, "fhir/sources/uk-core")
 	installed.Do(func() {
 		installed.err = func() error {
-			shared, err := conformancetest.FindShared()
-			if err != nil {
-				return err
-			}
 			dir, err := os.MkdirTemp("", "conform-snapshot-cache-")
 			if err != nil {
 				return err
 			}
 			installed.dir = dir
 			cache := packages.Cache{Dir: dir}
-			core, err := packages.Open(shared + "/fhir/packages/hl7.fhir.r4.core-4.0.1.tgz")
+			core, err := packages.Open(corePath)
 			if err != nil {
 				return err
 			}
 			if _, err := cache.Install(core, packages.InstallOptions{}); err != nil {
 				return err
 			}
-			set, err := packages.Load(context.Background(), packages.LoadOptions{Cache: cache, IGs: []string{shared + "/fhir/sources/uk-core"}, NoTerminology: true})
+			set, err := packages.Load(context.Background(), packages.LoadOptions{Cache: cache, IGs: []string{ukCoreSource}, NoTerminology: true})
 			if err != nil {
 				return err
 			}
