@@ -111,16 +111,22 @@ type subject struct {
 // NewWorld returns the state for one scenario of the feature file at
 // featureURI (a path inside Env.Features, possibly ending in ":LINE").
 func (e *Env) NewWorld(featureURI string) *World {
-	if i := strings.LastIndexByte(featureURI, ':'); i > 0 && isDigits(featureURI[i+1:]) {
-		featureURI = featureURI[:i]
-	}
-	return &World{env: e, featureDir: path.Dir(featureURI), vars: map[string]string{}, header: http.Header{}}
+	return &World{env: e, featureDir: featureDir(featureURI), vars: map[string]string{}, header: http.Header{}}
 }
 
 // SetFeature names the feature file of the scenario about to run, against
 // which fixture paths are resolved.
 func (w *World) SetFeature(featureURI string) {
-	w.featureDir = (&Env{}).NewWorld(featureURI).featureDir
+	w.featureDir = featureDir(featureURI)
+}
+
+// featureDir returns the folder of the feature file at featureURI, without
+// any ":LINE" suffix.
+func featureDir(featureURI string) string {
+	if i := strings.LastIndexByte(featureURI, ':'); i > 0 && isDigits(featureURI[i+1:]) {
+		featureURI = featureURI[:i]
+	}
+	return path.Dir(featureURI)
 }
 
 func isDigits(s string) bool {
