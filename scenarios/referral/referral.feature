@@ -80,8 +80,9 @@ Feature: BaRS referral from 111 to an emergency department
     And the FHIRPath "OperationOutcome.issue.details.coding.where(code = 'REC_BAD_REQUEST').system = 'https://fhir.nhs.uk/CodeSystem/http-error-codes'" should be true
 
     Examples:
-      | problem                          | fixture                              |
-      | without its CarePlan             | referral-without-careplan.json       |
+      | problem                                    | fixture                                |
+      | without its CarePlan                       | referral-without-careplan.json         |
+      | whose first entry is not the MessageHeader | referral-invalid-header-not-first.json |
 
   @REF-06 @MUST
   Scenario: A replayed X-Request-Id is refused with 409 REC_CONFLICT

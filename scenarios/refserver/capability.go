@@ -24,6 +24,9 @@ func (s *Server) capabilityStatement(base string) map[string]any {
 	sort.Strings(types)
 	interactions := []any{}
 	for _, code := range []string{"read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"} {
+		if code == "search-type" && s.faults.on(FaultCapabilityNoSearch) {
+			continue
+		}
 		interactions = append(interactions, map[string]any{"code": code})
 	}
 	resources := make([]any, 0, len(types))
@@ -55,7 +58,7 @@ func (s *Server) capabilityStatement(base string) map[string]any {
 				"name": "validate", "definition": "http://hl7.org/fhir/OperationDefinition/Resource-validate",
 			}},
 		}
-		if p := s.profiles[t]; p != "" {
+		if p := s.profiles[t]; p != "" && !s.faults.on(FaultCapabilityNoProfiles) {
 			res["supportedProfile"] = []any{p}
 		}
 		resources = append(resources, res)
@@ -65,7 +68,11 @@ func (s *Server) capabilityStatement(base string) map[string]any {
 	if s.opts.Validator == nil {
 		doc = "In-memory reference server; writes get structural checks only (no profile validator configured)"
 	}
-	return map[string]any{
+	supported := []any{
+		map[string]any{"mode": "receiver", "definition": referralRequestDef},
+		map[string]any{"mode": "receiver", "definition": cancelledRequestDef},
+	}
+	cs := map[string]any{
 		"resourceType": "CapabilityStatement",
 		"status":       "active",
 		"date":         formatInstant(s.started),
@@ -96,13 +103,12 @@ func (s *Server) capabilityStatement(base string) map[string]any {
 				"name": "process-message", "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
 			}},
 		}},
-		"messaging": []any{map[string]any{
-			"supportedMessage": []any{
-				map[string]any{"mode": "receiver", "definition": referralRequestDef},
-				map[string]any{"mode": "receiver", "definition": cancelledRequestDef},
-			},
-		}},
+		"messaging": []any{map[string]any{"supportedMessage": supported}},
 	}
+	if s.faults.on(FaultCapabilityNoMessaging) {
+		delete(cs, "messaging")
+	}
+	return cs
 }
 
 func searchParamType(name string) string {

@@ -42,6 +42,19 @@ const (
 	FaultNoHistory               = "no-history"
 	FaultTransactionKeepsURN     = "transaction-keeps-urn"
 	FaultCapabilityWrongVersion  = "capability-wrong-version"
+
+	FaultCapabilityNoSearch         = "capability-no-search"
+	FaultCapabilityNoProfiles       = "capability-no-profiles"
+	FaultCapabilityNoMessaging      = "capability-no-messaging"
+	FaultDropNestedExtensions       = "drop-nested-extensions"
+	FaultBirthDateAsDateTime        = "birthdate-as-datetime"
+	FaultInvalidLengthOfStay        = "invalid-length-of-stay"
+	FaultDocumentStripsSectionText  = "document-strips-section-text"
+	FaultDocumentRewritesReferences = "document-rewrites-references"
+	FaultDocumentWithTotal          = "document-with-total"
+	FaultIgnoreMessageCounts        = "ignore-message-counts"
+	FaultStoreFocusOnly             = "store-focus-only"
+	FaultEmptyAcknowledgement       = "empty-acknowledgement"
 )
 
 var faultList = []Fault{
@@ -70,6 +83,18 @@ var faultList = []Fault{
 	{FaultNoHistory, "_history lists only the current version"},
 	{FaultTransactionKeepsURN, "a transaction leaves urn:uuid references unresolved instead of pointing them at the created resources"},
 	{FaultCapabilityWrongVersion, "the CapabilityStatement claims fhirVersion 3.0.2"},
+	{FaultCapabilityNoSearch, "the CapabilityStatement omits the search-type interaction, though every type can be searched"},
+	{FaultCapabilityNoProfiles, "the CapabilityStatement names no supportedProfile, though writes are validated against UK Core"},
+	{FaultCapabilityNoMessaging, "the CapabilityStatement lists no supported messages, though $process-message takes BaRS referrals"},
+	{FaultDropNestedExtensions, "extensions inside a resource's elements (e.g. Encounter.hospitalization's admission method) are dropped on store; root extensions are kept"},
+	{FaultBirthDateAsDateTime, "a stored Patient's birthDate comes back as a dateTime (midnight UTC) instead of a date"},
+	{FaultInvalidLengthOfStay, "a finished Encounter is stored with a computed length whose unit is coded in SNOMED CT instead of UCUM (breaks drt-1)"},
+	{FaultDocumentStripsSectionText, "a stored document's Composition sections lose their narrative text"},
+	{FaultDocumentRewritesReferences, "a stored document's urn:uuid references are rewritten to Type/id as in a transaction, so they no longer match the entries' fullUrls"},
+	{FaultDocumentWithTotal, "a stored document Bundle carries a total, which only searchset and history Bundles may (bdl-1)"},
+	{FaultIgnoreMessageCounts, "a BaRS message is not checked against its MessageDefinition's resource counts: a referral without its CarePlan is accepted"},
+	{FaultStoreFocusOnly, "a BaRS message stores only its ServiceRequest; the Patient and the other entries are not stored"},
+	{FaultEmptyAcknowledgement, "a BaRS message is acknowledged with 200 and an empty body instead of an OperationOutcome"},
 }
 
 // Faults returns every fault the server knows, sorted by name.

@@ -224,6 +224,118 @@ var probes = []probe{
 		r := e.do("GET", "/fhir/metadata", nil, nil)
 		return expect(r.str("fhirVersion") == "4.0.1", "fhirVersion %q", r.str("fhirVersion"))
 	}},
+	{"capability-search", func(e *testEnv) error {
+		r := e.do("GET", "/fhir/metadata", nil, nil)
+		return expect(declaresInteraction(r, "Patient", "search-type"), "Patient search-type not declared")
+	}},
+	{"capability-profiles", func(e *testEnv) error {
+		r := e.do("GET", "/fhir/metadata", nil, nil)
+		patient := capabilityResource(r, "Patient")
+		return expect(walk(patient, "supportedProfile", "0") == "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient", "Patient supportedProfile %v", patient["supportedProfile"])
+	}},
+	{"capability-messaging", func(e *testEnv) error {
+		r := e.do("GET", "/fhir/metadata", nil, nil)
+		return expect(r.str("messaging", "0", "supportedMessage", "0", "definition") == referralRequestDef, "supportedMessage %v", walk(r.body, "messaging"))
+	}},
+	{"nested-extensions", func(e *testEnv) error {
+		enc := encounter("E1", "in-progress", "Patient/p1")
+		enc["hospitalization"] = map[string]any{"extension": []any{map[string]any{
+			"url":                  "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-AdmissionMethod",
+			"valueCodeableConcept": map[string]any{"coding": []any{map[string]any{"system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdmissionMethodEngland", "code": "13"}}},
+		}}}
+		c := e.do("POST", "/fhir/Encounter", enc, nil)
+		r := e.do("GET", "/fhir/Encounter/"+c.str("id"), nil, nil)
+		return expect(r.str("hospitalization", "extension", "0", "valueCodeableConcept", "coding", "0", "code") == "13", "stored hospitalization %v", walk(r.body, "hospitalization"))
+	}},
+	{"birth-date", func(e *testEnv) error {
+		p := patient("9449305552")
+		p["birthDate"] = "1970-09-11"
+		c := e.do("POST", "/fhir/Patient", p, nil)
+		r := e.do("GET", "/fhir/Patient/"+c.str("id"), nil, nil)
+		return expect(r.str("birthDate") == "1970-09-11", "stored birthDate %q", r.str("birthDate"))
+	}},
+	{"finished-encounter", func(e *testEnv) error {
+		a := e.do("POST", "/fhir/Encounter", encounter("E1", "in-progress", "Patient/p1"), nil)
+		fin := encounter("E1", "finished", "Patient/p1")
+		fin["id"] = a.str("id")
+		fin["period"] = map[string]any{"start": "2025-01-01T10:00:00Z", "end": "2025-01-03T10:00:00Z"}
+		e.do("PUT", "/fhir/Encounter/"+a.str("id"), fin, nil)
+		r := e.do("GET", "/fhir/Encounter/"+a.str("id"), nil, nil)
+		return expect(r.str("status") == "finished" && walk(r.body, "length") == nil, "stored finished Encounter has length %v", walk(r.body, "length"))
+	}},
+	{"document-section-text", func(e *testEnv) error {
+		r := storedDocument(e)
+		return expect(r.str("entry", "0", "resource", "section", "0", "text", "status") == "generated", "stored section %v", walk(r.body, "entry", "0", "resource", "section"))
+	}},
+	{"document-references", func(e *testEnv) error {
+		r := storedDocument(e)
+		return expect(r.str("entry", "0", "resource", "subject", "reference") == r.str("entry", "1", "fullUrl"), "stored subject %q, Patient entry %q", r.str("entry", "0", "resource", "subject", "reference"), r.str("entry", "1", "fullUrl"))
+	}},
+	{"document-total", func(e *testEnv) error {
+		r := storedDocument(e)
+		return expect(walk(r.body, "total") == nil, "stored document has total %v", walk(r.body, "total"))
+	}},
+	{"bars-counts", func(e *testEnv) error {
+		msg := referral(newUUID(), newUUID(), "new", "active")
+		entries := msg["entry"].([]any)
+		msg["entry"] = append(append([]any(nil), entries[:4]...), entries[5:]...)
+		r := e.do("POST", "/fhir/$process-message", msg, barsHeaders())
+		return expect(r.status == 400, "referral without its CarePlan answered %d", r.status)
+	}},
+	{"bars-stored", func(e *testEnv) error {
+		msg := referral(newUUID(), newUUID(), "new", "active")
+		if r := e.do("POST", "/fhir/$process-message", msg, barsHeaders()); r.status != 200 {
+			return fmt.Errorf("referral answered %d", r.status)
+		}
+		pid := (&result{body: msg}).str("entry", "2", "resource", "id")
+		r := e.do("GET", "/fhir/Patient/"+pid, nil, nil)
+		return expect(r.status == 200, "referred Patient read %d", r.status)
+	}},
+	{"bars-acknowledgement", func(e *testEnv) error {
+		r := e.do("POST", "/fhir/$process-message", referral(newUUID(), newUUID(), "new", "active"), barsHeaders())
+		return expect(r.status == 200 && r.str("resourceType") == "OperationOutcome", "referral answered %d with %q", r.status, r.raw)
+	}},
+}
+
+func capabilityResource(r *result, typ string) map[string]any {
+	for _, x := range asList(walk(r.body, "rest", "0", "resource")) {
+		if m, ok := x.(map[string]any); ok && m["type"] == typ {
+			return m
+		}
+	}
+	return nil
+}
+
+func declaresInteraction(r *result, typ, code string) bool {
+	for _, x := range asList(capabilityResource(r, typ)["interaction"]) {
+		if m, ok := x.(map[string]any); ok && m["code"] == code {
+			return true
+		}
+	}
+	return false
+}
+
+// storedDocument creates a document Bundle (Composition first, then its
+// Patient, referenced by urn:uuid) and reads it back.
+func storedDocument(e *testEnv) *result {
+	const patientURL = "urn:uuid:5d3c0f5e-8d1a-4f7e-9a3b-6c2d1e0f9a8b"
+	doc := map[string]any{
+		"resourceType": "Bundle", "type": "document", "timestamp": "2025-01-03T10:00:00Z",
+		"identifier": map[string]any{"system": "https://tools.ietf.org/html/rfc4122", "value": "urn:uuid:0c8e5a3d-2f1b-4c6d-8e7f-9a0b1c2d3e4f"},
+		"entry": []any{
+			map[string]any{"fullUrl": "urn:uuid:9e1d2c3b-4a5f-4e6d-8c7b-0a1f2e3d4c5b", "resource": map[string]any{
+				"resourceType": "Composition", "status": "final", "title": "Discharge summary", "date": "2025-01-03T10:00:00Z",
+				"type":    map[string]any{"coding": []any{map[string]any{"system": snomedCT, "code": "373942005"}}},
+				"subject": map[string]any{"reference": patientURL},
+				"author":  []any{map[string]any{"reference": patientURL}},
+				"section": []any{map[string]any{"title": "Discharge details",
+					"text": map[string]any{"status": "generated", "div": `<div xmlns="http://www.w3.org/1999/xhtml">Home</div>`}}},
+			}},
+			map[string]any{"fullUrl": patientURL, "resource": patient("9449305552")},
+		},
+	}
+	c := e.do("POST", "/fhir/Bundle", doc, nil)
+	return e.do("GET", "/fhir/Bundle/"+c.str("id"), nil, nil)
 }
 
 func jsonInt(n int) any {
@@ -267,6 +379,19 @@ var faultBreaks = map[string][]string{
 	FaultNoHistory:               {"history"},
 	FaultTransactionKeepsURN:     {"transaction-urn"},
 	FaultCapabilityWrongVersion:  {"capability"},
+
+	FaultCapabilityNoSearch:         {"capability-search"},
+	FaultCapabilityNoProfiles:       {"capability-profiles"},
+	FaultCapabilityNoMessaging:      {"capability-messaging"},
+	FaultDropNestedExtensions:       {"nested-extensions"},
+	FaultBirthDateAsDateTime:        {"birth-date"},
+	FaultInvalidLengthOfStay:        {"finished-encounter"},
+	FaultDocumentStripsSectionText:  {"document-section-text"},
+	FaultDocumentRewritesReferences: {"document-references"},
+	FaultDocumentWithTotal:          {"document-total"},
+	FaultIgnoreMessageCounts:        {"bars-counts"},
+	FaultStoreFocusOnly:             {"bars-stored"},
+	FaultEmptyAcknowledgement:       {"bars-acknowledgement"},
 }
 
 func failingProbes(t *testing.T, faults ...string) []string {

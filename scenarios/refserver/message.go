@@ -54,7 +54,9 @@ type message struct {
 	header  map[string]any
 	entries []map[string]any
 	urls    []string
-	byURL   map[string]map[string]any
+	// ids holds the id each entry is stored under ("" for entries not stored).
+	ids   []string
+	byURL map[string]map[string]any
 }
 
 func (s *Server) handleProcessMessage(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +65,7 @@ func (s *Server) handleProcessMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, s, err)
 		return
 	}
-	if isBaRS(in) {
+	if isBaRS(r.Header, in) {
 		s.processBaRS(w, r, in, body)
 		return
 	}
@@ -83,10 +85,22 @@ func (s *Server) handleProcessMessage(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, s, http.StatusOK, s.responseMessage(msg, s.publicBase(), false))
 }
 
-// isBaRS reports whether the first entry is a MessageHeader with a BaRS event.
-func isBaRS(in map[string]any) bool {
-	header, _ := walkJSON(in, "entry", 0, "resource").(map[string]any)
-	return header["resourceType"] == "MessageHeader" && coding(header["eventCoding"])["system"] == BaRSMessageEvents
+// isBaRS reports whether a $process-message request is a BaRS interaction:
+// it carries one of the NHSD headers BaRS defines, or a MessageHeader with a
+// BaRS event, wherever that MessageHeader stands in the Bundle.
+func isBaRS(h http.Header, in map[string]any) bool {
+	for _, name := range BaRSHeaders {
+		if strings.HasPrefix(name, "NHSD-") && h.Get(name) != "" {
+			return true
+		}
+	}
+	for _, e := range asList(in["entry"]) {
+		res, _ := walkJSON(e, "resource").(map[string]any)
+		if res["resourceType"] == "MessageHeader" && coding(res["eventCoding"])["system"] == BaRSMessageEvents {
+			return true
+		}
+	}
+	return false
 }
 
 func walkJSON(v any, path ...any) any {
@@ -153,7 +167,40 @@ func parseMessage(in map[string]any) (*message, error) {
 	if coding(msg.header["eventCoding"]) == nil {
 		return nil, badRequest("the MessageHeader has no eventCoding")
 	}
+	if err := msg.assignIDs(); err != nil {
+		return nil, err
+	}
 	return msg, nil
+}
+
+// assignIDs decides the id each storable entry is stored under: its own id,
+// else the uuid of its urn:uuid fullUrl, else a new id, as a server assigns
+// one on create.
+func (m *message) assignIDs() error {
+	m.ids = make([]string, len(m.entries))
+	for i, res := range m.entries {
+		typ := str(res["resourceType"])
+		if !storableInMessage(typ) {
+			continue
+		}
+		id, _ := res["id"].(string)
+		if id == "" {
+			if u, ok := strings.CutPrefix(m.urls[i], "urn:uuid:"); ok && validID(u) {
+				id = u
+			} else {
+				id = newUUID()
+			}
+		}
+		if !validID(id) {
+			return badRequest("message %s entry has no usable id", typ)
+		}
+		m.ids[i] = id
+	}
+	return nil
+}
+
+func storableInMessage(typ string) bool {
+	return typ != "MessageHeader" && typ != "Parameters" && typ != "OperationOutcome" && resourceTypes[typ]
 }
 
 // checkReferences requires every relative or urn reference to resolve to an entry.
@@ -239,13 +286,22 @@ func (s *Server) processBaRS(w http.ResponseWriter, r *http.Request, in map[stri
 		writeError(w, s, err)
 		return
 	}
-	writeJSON(w, s, http.StatusOK, map[string]any{"resourceType": "OperationOutcome", "issue": []any{map[string]any{
-		"severity": "information", "code": "informational",
-		"diagnostics": "message " + msg.id + " accepted; the response follows asynchronously",
-	}}})
+	if s.faults.on(FaultEmptyAcknowledgement) {
+		w.WriteHeader(http.StatusOK)
+	} else {
+		writeJSON(w, s, http.StatusOK, s.acknowledgement(msg))
+	}
 	if !s.faults.on(FaultNoAsyncResponse) {
 		s.pushBaRSResponse(r, msg)
 	}
+}
+
+// acknowledgement is the synchronous answer to an accepted BaRS message.
+func (s *Server) acknowledgement(msg *message) map[string]any {
+	return map[string]any{"resourceType": "OperationOutcome", "issue": []any{map[string]any{
+		"severity": "information", "code": "informational",
+		"diagnostics": "message " + msg.id + " accepted; the response follows asynchronously",
+	}}}
 }
 
 // acceptBaRS checks, validates and stores a BaRS servicerequest-request.
@@ -278,7 +334,7 @@ func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, bad
 	if reason != "new" && reason != "update" && reason != "delete" {
 		return nil, bad("MessageHeader.reason must be coded new, update or delete from " + BaRSMessageReasons)
 	}
-	if problem := msg.checkCounts(reason); problem != "" {
+	if problem := msg.checkCounts(reason); problem != "" && !s.faults.on(FaultIgnoreMessageCounts) {
 		return nil, bad(problem)
 	}
 	sr := msg.resolve(firstOf(msg.header["focus"]))
@@ -288,10 +344,14 @@ func (s *Server) acceptBaRS(r *http.Request, in map[string]any, body []byte, bad
 	if err := s.checkMessageResource(r, body, "REC_UNPROCESSABLE_ENTITY"); err != nil {
 		return nil, err
 	}
+	stored := msg
 	if s.faults.on(FaultIgnoreCancellation) && reason != "new" {
-		msg = msg.without("ServiceRequest")
+		stored = msg.keep(func(res map[string]any) bool { return res["resourceType"] != "ServiceRequest" })
 	}
-	if err := s.storeMessage(msg); err != nil {
+	if s.faults.on(FaultStoreFocusOnly) {
+		stored = stored.keep(func(res map[string]any) bool { return res["resourceType"] == "ServiceRequest" })
+	}
+	if err := s.storeMessage(stored); err != nil {
 		return nil, err
 	}
 	return msg, nil
@@ -361,13 +421,15 @@ func (m *message) checkCounts(reason string) string {
 	return ""
 }
 
-func (m *message) without(typ string) *message {
+// keep returns a copy of m with only the entries for which want is true.
+func (m *message) keep(want func(res map[string]any) bool) *message {
 	out := *m
-	out.entries, out.urls = nil, nil
+	out.entries, out.urls, out.ids = nil, nil, nil
 	for i, e := range m.entries {
-		if e["resourceType"] != typ {
+		if want(e) {
 			out.entries = append(out.entries, e)
 			out.urls = append(out.urls, m.urls[i])
+			out.ids = append(out.ids, m.ids[i])
 		}
 	}
 	return &out
@@ -389,29 +451,17 @@ func (s *Server) checkMessageResource(r *http.Request, body []byte, nhsCode stri
 	return nil
 }
 
-// storeMessage stores each entry except the MessageHeader under its id (or
-// the uuid of its urn fullUrl), as a new version when it already exists, with
+// storeMessage stores each entry except the MessageHeader under the id
+// assignIDs gave it, as a new version when it already exists, with
 // references to other entries' fullUrls rewritten to Type/id.
 func (s *Server) storeMessage(msg *message) error {
 	s.store.mu.Lock()
 	defer s.store.mu.Unlock()
-	ids := make([]string, len(msg.entries))
+	ids := msg.ids
 	targets := map[string]string{}
 	for i, res := range msg.entries {
-		typ := str(res["resourceType"])
-		if typ == "MessageHeader" || !resourceTypes[typ] || typ == "Parameters" || typ == "OperationOutcome" {
-			continue
-		}
-		id, _ := res["id"].(string)
-		if id == "" {
-			id = strings.TrimPrefix(msg.urls[i], "urn:uuid:")
-		}
-		if !validID(id) {
-			return badRequest("message %s entry has no usable id", typ)
-		}
-		ids[i] = id
-		if msg.urls[i] != "" {
-			targets[msg.urls[i]] = typ + "/" + id
+		if ids[i] != "" && msg.urls[i] != "" {
+			targets[msg.urls[i]] = str(res["resourceType"]) + "/" + ids[i]
 		}
 	}
 	var undo []undoStep
@@ -471,9 +521,14 @@ func (s *Server) responseMessage(msg *message, base string, bars bool) map[strin
 			header["sender"] = receiver
 		}
 		for i, res := range msg.entries {
-			if res["resourceType"] != "MessageHeader" {
-				entries = append(entries, map[string]any{"fullUrl": msg.urls[i], "resource": res})
+			if res["resourceType"] == "MessageHeader" {
+				continue
 			}
+			if _, has := res["id"]; !has && msg.ids[i] != "" {
+				res = cloneTop(res)
+				res["id"] = msg.ids[i]
+			}
+			entries = append(entries, map[string]any{"fullUrl": msg.urls[i], "resource": res})
 		}
 	}
 	return map[string]any{

@@ -115,11 +115,13 @@ func New(opts Options) (*Server, error) {
 	for _, f := range opts.Faults {
 		fs[f] = true
 	}
+	st := newStore(opts.MaxVersions, opts.MaxStoreSize)
+	st.alter = fs.storeAlteration()
 	return &Server{
 		opts:      opts,
 		faults:    fs,
 		profiles:  profiles,
-		store:     newStore(opts.MaxVersions, opts.MaxStoreSize),
+		store:     st,
 		started:   opts.Clock(),
 		seenIDs:   map[string]bool{},
 		pushSlots: make(chan struct{}, maxPendingPushes),

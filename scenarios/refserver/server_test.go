@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -466,7 +467,25 @@ func TestBaRSRejections(t *testing.T) {
 			en := m["entry"].([]any)
 			en[0], en[1] = en[1], en[0]
 			return m
-		}, want: 400},
+		}, want: 400, code: "REC_BAD_REQUEST"},
+		{name: "header last", msg: func() map[string]any {
+			m := valid()
+			en := m["entry"].([]any)
+			m["entry"] = append(append([]any(nil), en[1:]...), en[0])
+			return m
+		}, want: 400, code: "REC_BAD_REQUEST"},
+		{name: "header last without NHSD headers", msg: func() map[string]any {
+			m := valid()
+			en := m["entry"].([]any)
+			m["entry"] = append(append([]any(nil), en[1:]...), en[0])
+			return m
+		}, header: func(h map[string]string) {
+			for k := range h {
+				if strings.HasPrefix(k, "NHSD-") {
+					delete(h, k)
+				}
+			}
+		}, want: 400, code: "REC_BAD_REQUEST"},
 		{name: "unresolved reference", msg: func() map[string]any {
 			m := valid()
 			walk(m, "entry", "1", "resource").(map[string]any)["subject"] = map[string]any{"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"}
@@ -518,6 +537,40 @@ func TestBaRSRejections(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestBaRSEntriesIdentifiedByFullURLOnly(t *testing.T) {
+	e := newEnv(t)
+	srID := newUUID()
+	msg := referral(newUUID(), srID, "new", "active")
+	entries := msg["entry"].([]any)
+	sr := walk(msg, "entry", "1", "resource").(map[string]any)
+	delete(sr, "id")
+	const serviceURL = "https://directory.example/fhir/HealthcareService/hs1"
+	service := entries[len(entries)-1].(map[string]any)
+	service["fullUrl"] = serviceURL
+	delete(service["resource"].(map[string]any), "id")
+	sr["performer"] = []any{map[string]any{"reference": serviceURL}}
+
+	r := e.do("POST", "/fhir/$process-message", msg, barsHeaders())
+	require.Equal(t, 200, r.status, string(r.raw))
+
+	stored := e.do("GET", "/fhir/ServiceRequest/"+srID, nil, nil)
+	require.Equal(t, 200, stored.status, "stored under the uuid of its fullUrl")
+	serviceRef := stored.str("performer", "0", "reference")
+	require.True(t, strings.HasPrefix(serviceRef, "HealthcareService/"), serviceRef)
+	assert.Equal(t, 200, e.do("GET", "/fhir/"+serviceRef, nil, nil).status, "an entry without id or urn:uuid gets an id of its own")
+
+	msgs := e.pushed()
+	require.Len(t, msgs, 1)
+	response := &result{body: msgs[0].body}
+	byURL := map[string]string{}
+	for i := range response.body["entry"].([]any) {
+		n := strconv.Itoa(i)
+		byURL[response.str("entry", n, "fullUrl")] = response.str("entry", n, "resource", "id")
+	}
+	assert.Equal(t, srID, byURL["urn:uuid:"+srID], "the response carries the ServiceRequest with the id it was stored under")
+	assert.Equal(t, strings.TrimPrefix(serviceRef, "HealthcareService/"), byURL[serviceURL])
 }
 
 func TestNonBaRSMessage(t *testing.T) {

@@ -49,6 +49,8 @@ type store struct {
 	limit    int
 	size     int64
 	maxSize  int64
+	// alter, when set, rewrites each resource before it is stored.
+	alter func(typ string, res map[string]any) map[string]any
 }
 
 var errStoreFull = errors.New("the server holds its maximum number or size of resource versions")
@@ -146,6 +148,9 @@ func (s *store) put(typ, id string, res map[string]any, method string, now time.
 		if keepVersion {
 			vid--
 		}
+	}
+	if s.alter != nil {
+		res = s.alter(typ, res)
 	}
 	stamped := stamp(res, id, vid, now)
 	body, err := json.Marshal(stamped)
