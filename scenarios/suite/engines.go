@@ -6,22 +6,15 @@ import (
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/packages"
-	"github.com/nhsconform/conform/profiles/snapshot"
 	"github.com/nhsconform/conform/profiles/validate"
 	"github.com/nhsconform/conform/runner/steps"
 )
 
-// NewValidator returns conform's validator over set, generating snapshots
-// for profiles published as differentials only (UK Core and BaRS sources).
+// NewValidator returns conform's validator over set (validate.FromPackages),
+// generating snapshots for profiles published as differentials only (UK Core
+// and BaRS sources).
 func NewValidator(set *packages.Set) (*validate.Validator, error) {
-	gen := &snapshot.Generator{Resolve: set.ResolveJSON}
-	v, err := validate.New(validate.Options{
-		Resolve: set.ResolveJSON,
-		Snapshot: func(sd map[string]any) (map[string]any, error) {
-			full, _, err := gen.Generate(sd)
-			return full, err
-		},
-	})
+	v, err := validate.FromPackages(set, validate.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("build validator: %w", err)
 	}
