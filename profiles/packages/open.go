@@ -258,20 +258,30 @@ func (p *Package) addFile(root, rel string, de fs.DirEntry, total *int64) error 
 	if *total > MaxPackageSize {
 		return &FileError{Path: full, Err: fmt.Errorf("package %w", &TooLargeError{Size: *total, Limit: MaxPackageSize})}
 	}
+	r, err := p.addPeeked(rel, full, data)
+	if r != nil {
+		r.path = full
+	}
+	return err
+}
+
+// addPeeked indexes data, the content of the package file rel, as a resource
+// of p; a well-formed file that is not a resource is skipped with a warning.
+// at names the file in errors.
+func (p *Package) addPeeked(rel, at string, data []byte) (*Resource, error) {
 	format := formatOf(rel, data)
 	s, err := peek(format, data)
 	if errors.Is(err, ErrNotResource) {
 		p.Warnings = append(p.Warnings, Warning{Kind: WarnSkippedFile, Package: p.ID(), Subject: rel, Message: err.Error()})
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return &FileError{Path: full, Err: err}
+		return nil, &FileError{Path: at, Err: err}
 	}
 	r := s.resource(rel, format)
-	r.path = full
 	r.Package = p
 	p.Resources = append(p.Resources, r)
-	return nil
+	return r, nil
 }
 
 // tarFile is a file kept from a tarball: one in the package's root folder.
@@ -425,23 +435,13 @@ func packageFromTarFiles(files []tarFile, source string) (*Package, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		data := byName[name]
-		if int64(len(data)) > MaxFileSize {
-			return nil, &FileError{Path: name, Err: &TooLargeError{Size: int64(len(data)), Limit: MaxFileSize}}
-		}
-		rel := name[len(root):]
-		format := formatOf(rel, data)
-		s, err := peek(format, data)
-		if errors.Is(err, ErrNotResource) {
-			p.Warnings = append(p.Warnings, Warning{Kind: WarnSkippedFile, Package: p.ID(), Subject: rel, Message: err.Error()})
-			continue
-		}
+		r, err := p.addPeeked(name[len(root):], name, data)
 		if err != nil {
-			return nil, &FileError{Path: name, Err: err}
+			return nil, err
 		}
-		r := s.resource(rel, format)
-		r.data = data
-		r.Package = p
-		p.Resources = append(p.Resources, r)
+		if r != nil {
+			r.data = data
+		}
 	}
 	return p, nil
 }
