@@ -278,13 +278,13 @@ func (j installJob) write(dir string) (IndexEntry, error) {
 	if err != nil {
 		return IndexEntry{}, err
 	}
-	entry := indexEntry(r, j.name)
+	entry := IndexEntry{Filename: j.name, Summary: r.Summary}
 	if j.format == FormatJSON && r.ResourceType == "StructureDefinition" && r.Derivation == "" {
 		s, err := PeekJSON(data)
 		if err != nil {
 			return IndexEntry{}, &FileError{Path: r.String(), Err: err}
 		}
-		entry = indexEntry(s.resource(r.File, j.format), j.name)
+		entry = IndexEntry{Filename: j.name, Summary: s}
 	}
 	if err := os.WriteFile(filepath.Join(dir, j.name), data, 0o644); err != nil {
 		return IndexEntry{}, err

@@ -142,7 +142,3 @@ func plainFileName(name string) bool {
 func (e IndexEntry) resource(format Format) *Resource {
 	return e.Summary.resource(e.Filename, format)
 }
-
-func indexEntry(r *Resource, filename string) IndexEntry {
-	return IndexEntry{Filename: filename, Summary: r.Summary}
-}
