@@ -64,24 +64,25 @@ func (s *Set) Add(p *Package) {
 }
 
 func duplicateWarning(r *Resource, prev []*Resource) Warning {
-	var others []string
-	for _, o := range prev {
-		v := o.Version
-		if v == "" {
-			v = "no version"
-		}
-		others = append(others, fmt.Sprintf("%s (%s, %s)", o.String(), o.ResourceType, v))
-	}
-	v := r.Version
-	if v == "" {
-		v = "no version"
+	others := make([]string, len(prev))
+	for i, o := range prev {
+		others[i] = definedBy(o)
 	}
 	return Warning{
 		Kind:    WarnDuplicateCanonical,
 		Package: r.Package.ID(),
 		Subject: r.URL,
-		Message: fmt.Sprintf("%s (%s, %s) is also defined by %s", r.String(), r.ResourceType, v, strings.Join(others, ", ")),
+		Message: definedBy(r) + " is also defined by " + strings.Join(others, ", "),
 	}
+}
+
+// definedBy names a resource with its type and version for warnings.
+func definedBy(r *Resource) string {
+	v := r.Version
+	if v == "" {
+		v = "no version"
+	}
+	return fmt.Sprintf("%s (%s, %s)", r.String(), r.ResourceType, v)
 }
 
 // Resolve finds a resource by canonical: "url" gives the latest version,
