@@ -26,6 +26,9 @@ func (fs faultSet) storeAlteration() func(typ string, res map[string]any) map[st
 	if fs.on(FaultDocumentRewritesReferences) {
 		steps = append(steps, rewriteDocumentReferences)
 	}
+	if fs.on(FaultDocumentPreliminary) {
+		steps = append(steps, fileDocumentAsPreliminary)
+	}
 	if fs.on(FaultDocumentWithTotal) {
 		steps = append(steps, addDocumentTotal)
 	}
@@ -171,6 +174,21 @@ func rewriteDocumentReferences(typ string, res map[string]any) map[string]any {
 		entries = append(entries, ne)
 	}
 	out["entry"] = entries
+	return out
+}
+
+// fileDocumentAsPreliminary sets the status of a document's Composition to preliminary.
+func fileDocumentAsPreliminary(typ string, res map[string]any) map[string]any {
+	if !isDocument(typ, res) {
+		return res
+	}
+	out := deepCopy(res).(map[string]any)
+	for _, e := range asList(out["entry"]) {
+		em, _ := e.(map[string]any)
+		if comp, _ := em["resource"].(map[string]any); comp["resourceType"] == "Composition" {
+			comp["status"] = "preliminary"
+		}
+	}
 	return out
 }
 

@@ -52,6 +52,7 @@ const (
 	FaultDocumentStripsSectionText  = "document-strips-section-text"
 	FaultDocumentRewritesReferences = "document-rewrites-references"
 	FaultDocumentWithTotal          = "document-with-total"
+	FaultDocumentPreliminary        = "document-preliminary"
 	FaultIgnoreMessageCounts        = "ignore-message-counts"
 	FaultStoreFocusOnly             = "store-focus-only"
 	FaultEmptyAcknowledgement       = "empty-acknowledgement"
@@ -92,6 +93,7 @@ var faultList = []Fault{
 	{FaultDocumentStripsSectionText, "a stored document's Composition sections lose their narrative text"},
 	{FaultDocumentRewritesReferences, "a stored document's urn:uuid references are rewritten to Type/id as in a transaction, so they no longer match the entries' fullUrls"},
 	{FaultDocumentWithTotal, "a stored document Bundle carries a total, which only searchset and history Bundles may (bdl-1)"},
+	{FaultDocumentPreliminary, "a stored document's Composition is filed as preliminary instead of keeping the final status it was sent with"},
 	{FaultIgnoreMessageCounts, "a BaRS message is not checked against its MessageDefinition's resource counts: a referral without its CarePlan is accepted"},
 	{FaultStoreFocusOnly, "a BaRS message stores only its ServiceRequest; the Patient and the other entries are not stored"},
 	{FaultEmptyAcknowledgement, "a BaRS message is acknowledged with 200 and an empty body instead of an OperationOutcome"},

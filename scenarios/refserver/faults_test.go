@@ -271,6 +271,10 @@ var probes = []probe{
 		r := storedDocument(e)
 		return expect(r.str("entry", "0", "resource", "subject", "reference") == r.str("entry", "1", "fullUrl"), "stored subject %q, Patient entry %q", r.str("entry", "0", "resource", "subject", "reference"), r.str("entry", "1", "fullUrl"))
 	}},
+	{"document-status", func(e *testEnv) error {
+		r := storedDocument(e)
+		return expect(r.str("entry", "0", "resource", "status") == "final", "stored Composition status %q", r.str("entry", "0", "resource", "status"))
+	}},
 	{"document-total", func(e *testEnv) error {
 		r := storedDocument(e)
 		return expect(walk(r.body, "total") == nil, "stored document has total %v", walk(r.body, "total"))
@@ -389,6 +393,7 @@ var faultBreaks = map[string][]string{
 	FaultDocumentStripsSectionText:  {"document-section-text"},
 	FaultDocumentRewritesReferences: {"document-references"},
 	FaultDocumentWithTotal:          {"document-total"},
+	FaultDocumentPreliminary:        {"document-status"},
 	FaultIgnoreMessageCounts:        {"bars-counts"},
 	FaultStoreFocusOnly:             {"bars-stored"},
 	FaultEmptyAcknowledgement:       {"bars-acknowledgement"},
@@ -435,4 +440,37 @@ func TestFaultRegistry(t *testing.T) {
 	var unknown *UnknownFaultError
 	require.ErrorAs(t, err, &unknown)
 	assert.Equal(t, "no-such-fault", unknown.Name)
+}
+
+func TestFaultsAnswerOddResourcesWithoutInternalErrors(t *testing.T) {
+	odd := []struct {
+		method, target string
+		body           any
+	}{
+		{"POST", "/fhir/Bundle", map[string]any{"resourceType": "Bundle", "type": "document", "total": "x", "entry": []any{
+			"not an entry",
+			map[string]any{"fullUrl": "urn:uuid:", "resource": map[string]any{"resourceType": "Composition", "status": "final", "section": "text"}},
+			map[string]any{"fullUrl": 7, "resource": []any{}},
+		}}},
+		{"POST", "/fhir/Bundle", map[string]any{"resourceType": "Bundle", "type": "document", "entry": "none"}},
+		{"POST", "/fhir/Patient", map[string]any{"resourceType": "Patient", "birthDate": 1970, "identifier": "x"}},
+		{"POST", "/fhir/Patient", map[string]any{"resourceType": "Patient", "birthDate": "1970-13-99"}},
+		{"POST", "/fhir/Encounter", map[string]any{"resourceType": "Encounter", "status": "finished", "period": "2025"}},
+		{"POST", "/fhir/Encounter", map[string]any{"resourceType": "Encounter", "status": "finished",
+			"period":          map[string]any{"start": "2025-01-03T10:00:00Z", "end": "2025-01-01T10:00:00Z"},
+			"hospitalization": map[string]any{"extension": "x", "admitSource": []any{map[string]any{"extension": []any{nil}}}}}},
+		{"POST", "/fhir/$process-message", referral(newUUID(), newUUID(), "new", "active")},
+	}
+	for _, f := range Faults() {
+		t.Run(f.Name, func(t *testing.T) {
+			e := newEnv(t, f.Name)
+			for _, o := range odd {
+				r := e.do(o.method, o.target, o.body, barsHeaders())
+				assert.NotEqual(t, 500, r.status, "%s %s: %s", o.method, o.target, r.raw)
+				if len(r.raw) > 0 {
+					assert.NotNil(t, r.body, "%s %s answered %s", o.method, o.target, r.raw)
+				}
+			}
+		})
+	}
 }
