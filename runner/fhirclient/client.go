@@ -70,7 +70,8 @@ type Options struct {
 	Auth Authorizer
 	// TLS configures client certificates and trusted CAs.
 	TLS *tls.Config
-	// Redactor masks secrets in every recorded exchange.
+	// Redactor masks secrets in every recorded exchange and transport error;
+	// one is made when nil, so a password in BaseURL is always masked.
 	Redactor *redact.Redactor
 	// Transport replaces the default transport (TLS is then ignored).
 	Transport http.RoundTripper
@@ -91,6 +92,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
+	}
+	if opts.Redactor == nil {
+		opts.Redactor = redact.New()
 	}
 	if pass, ok := base.User.Password(); ok {
 		opts.Redactor.Add(pass)
@@ -199,7 +203,8 @@ const (
 	KindCanceled    ErrorKind = "canceled"
 )
 
-// TransportError means no usable response was obtained.
+// TransportError means no usable response was obtained; URL and Err are
+// redacted.
 type TransportError struct {
 	Method, URL string
 	Kind        ErrorKind
@@ -292,7 +297,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 		if errors.As(cause, &ue) && cause == error(ue) {
 			cause = ue.Err
 		}
-		terr := &TransportError{Method: method, URL: target, Kind: kind, Err: errors.New(red.String(cause.Error()))}
+		terr := &TransportError{Method: method, URL: red.String(target), Kind: kind, Err: errors.New(red.String(cause.Error()))}
 		ex.Error = terr.Err.Error()
 		ex.ErrorKind = kind
 		return resp, ex, terr

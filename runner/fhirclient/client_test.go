@@ -348,3 +348,17 @@ func TestUnauthorizedRefreshesCredentialsOnceForIdempotentRequests(t *testing.T)
 	assert.Equal(t, 401, resp.Status, "refreshed only once per request")
 	assert.Equal(t, int32(2), a.refreshes.Load())
 }
+
+func TestTransportErrorHidesURLPassword(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	c := newClient(t, "http://user:pw-SECRET-9@"+addr+"/fhir", func(o *Options) { o.MaxAttempts = 1 })
+	_, ex, err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "metadata"})
+	var terr *TransportError
+	require.ErrorAs(t, err, &terr)
+	assert.NotContains(t, err.Error(), "pw-SECRET-9")
+	assert.NotContains(t, ex.URL, "pw-SECRET-9")
+}
+
