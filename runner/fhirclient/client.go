@@ -347,7 +347,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, *Exchange, err
 	rec.endBody(readErr)
 	resp.Duration = time.Since(ex.Started)
 	if int64(len(data)) > c.opts.MaxBodyBytes {
-		ex.ResponseBody = red.String(string(data[:recordedPrefixBytes]))
+		ex.ResponseBody = red.String(string(data[:min(len(data), recordedPrefixBytes)]))
 		return finish(nil, KindTooLarge, fmt.Errorf("response body exceeds the limit of %d bytes", c.opts.MaxBodyBytes))
 	}
 	ex.ResponseBody = red.String(string(data))

@@ -362,3 +362,17 @@ func TestTransportErrorHidesURLPassword(t *testing.T) {
 	assert.NotContains(t, ex.URL, "pw-SECRET-9")
 }
 
+func TestChunkedBodyOverASmallLimit(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("a", 100)))
+		w.(http.Flusher).Flush()
+		w.Write([]byte(strings.Repeat("b", 100)))
+	}))
+	defer ts.Close()
+	c := newClient(t, ts.URL, func(o *Options) { o.MaxBodyBytes = 150 })
+	_, ex, err := c.Do(context.Background(), Request{Method: http.MethodGet, Path: "metadata"})
+	var terr *TransportError
+	require.ErrorAs(t, err, &terr)
+	assert.Equal(t, KindTooLarge, terr.Kind)
+	assert.Equal(t, strings.Repeat("a", 100)+strings.Repeat("b", 51), ex.ResponseBody)
+}
