@@ -185,11 +185,10 @@ func (m *message) assignIDs() error {
 		}
 		id, _ := res["id"].(string)
 		if id == "" {
-			if u, ok := strings.CutPrefix(m.urls[i], "urn:uuid:"); ok && validID(u) {
-				id = u
-			} else {
-				id = newUUID()
-			}
+			id = idFromFullURL(typ, m.urls[i])
+		}
+		if id == "" {
+			id = newUUID()
 		}
 		if !validID(id) {
 			return badRequest("message %s entry has no usable id", typ)
@@ -197,6 +196,24 @@ func (m *message) assignIDs() error {
 		m.ids[i] = id
 	}
 	return nil
+}
+
+// idFromFullURL returns the id a fullUrl names for a resource of type typ:
+// the uuid of urn:uuid:UUID, the last segment of a RESTful [base]/Type/id,
+// else "".
+func idFromFullURL(typ, fullURL string) string {
+	if u, ok := strings.CutPrefix(fullURL, "urn:uuid:"); ok && validID(u) {
+		return u
+	}
+	if !strings.Contains(fullURL, "://") {
+		return ""
+	}
+	path, _, _ := strings.Cut(fullURL, "?")
+	segs := strings.Split(path, "/")
+	if n := len(segs); n >= 2 && segs[n-2] == typ && validID(segs[n-1]) {
+		return segs[n-1]
+	}
+	return ""
 }
 
 func storableInMessage(typ string) bool {

@@ -551,15 +551,24 @@ func TestBaRSEntriesIdentifiedByFullURLOnly(t *testing.T) {
 	service["fullUrl"] = serviceURL
 	delete(service["resource"].(map[string]any), "id")
 	sr["performer"] = []any{map[string]any{"reference": serviceURL}}
+	const practitionerURL = "urn:oid:2.16.840.1.113883.2.1.4.1.99"
+	practitioner := entries[7].(map[string]any)
+	require.Equal(t, "Practitioner", walk(practitioner, "resource", "resourceType"))
+	delete(practitioner["resource"].(map[string]any), "id")
+	practitioner["fullUrl"] = practitionerURL
+	walk(msg, "entry", "8", "resource").(map[string]any)["practitioner"] = map[string]any{"reference": practitionerURL}
 
 	r := e.do("POST", "/fhir/$process-message", msg, barsHeaders())
 	require.Equal(t, 200, r.status, string(r.raw))
 
 	stored := e.do("GET", "/fhir/ServiceRequest/"+srID, nil, nil)
 	require.Equal(t, 200, stored.status, "stored under the uuid of its fullUrl")
-	serviceRef := stored.str("performer", "0", "reference")
-	require.True(t, strings.HasPrefix(serviceRef, "HealthcareService/"), serviceRef)
-	assert.Equal(t, 200, e.do("GET", "/fhir/"+serviceRef, nil, nil).status, "an entry without id or urn:uuid gets an id of its own")
+	assert.Equal(t, "HealthcareService/hs1", stored.str("performer", "0", "reference"), "stored under the id its RESTful fullUrl names")
+	assert.Equal(t, 200, e.do("GET", "/fhir/HealthcareService/hs1", nil, nil).status)
+	role := e.do("GET", "/fhir/PractitionerRole/"+walk(msg, "entry", "8", "resource", "id").(string), nil, nil)
+	practitionerRef := role.str("practitioner", "reference")
+	require.True(t, strings.HasPrefix(practitionerRef, "Practitioner/"), practitionerRef)
+	assert.Equal(t, 200, e.do("GET", "/fhir/"+practitionerRef, nil, nil).status, "an entry whose fullUrl names no id gets an id of its own")
 
 	msgs := e.pushed()
 	require.Len(t, msgs, 1)
@@ -570,7 +579,8 @@ func TestBaRSEntriesIdentifiedByFullURLOnly(t *testing.T) {
 		byURL[response.str("entry", n, "fullUrl")] = response.str("entry", n, "resource", "id")
 	}
 	assert.Equal(t, srID, byURL["urn:uuid:"+srID], "the response carries the ServiceRequest with the id it was stored under")
-	assert.Equal(t, strings.TrimPrefix(serviceRef, "HealthcareService/"), byURL[serviceURL])
+	assert.Equal(t, "hs1", byURL[serviceURL])
+	assert.Equal(t, strings.TrimPrefix(practitionerRef, "Practitioner/"), byURL[practitionerURL])
 }
 
 func TestNonBaRSMessage(t *testing.T) {
