@@ -44,14 +44,46 @@ type Change struct {
 type Comparison struct {
 	A RunSummary `json:"a"`
 	B RunSummary `json:"b"`
+	// criteriaJudged is true when either run judged criteria.
+	criteriaJudged bool
 	// Changed lists every criterion whose status changed.
 	Changed []Change `json:"changed"`
 	// NewFailures are criteria failing in B that were not failing in A.
 	NewFailures []Change `json:"newFailures"`
 	// Fixed are criteria failing (or unjudged) in A that pass or are waived in B.
 	Fixed []Change `json:"fixed"`
+	// Scenarios lists every scenario (by feature file, line and name) whose
+	// status changed; for runs of --features, which judge no criterion, it
+	// is the whole comparison.
+	Scenarios []ScenarioChange `json:"scenarios"`
 	// Notes name pack versions or contents that differ between the runs.
 	Notes []string `json:"notes"`
+}
+
+// ScenarioChange is one scenario whose status differs between two runs.
+type ScenarioChange struct {
+	URI    string             `json:"uri"`
+	Line   int                `json:"line"`
+	Name   string             `json:"name"`
+	Before conformance.Status `json:"before"`
+	After  conformance.Status `json:"after"`
+}
+
+// NewlyFailing reports whether B fails anything A did not: a criterion, or
+// a scenario when neither run judged criteria.
+func (c *Comparison) NewlyFailing() bool {
+	if len(c.NewFailures) > 0 {
+		return true
+	}
+	for _, s := range c.Scenarios {
+		if c.criteriaJudged {
+			break
+		}
+		if s.After == conformance.StatusFail && s.Before != conformance.StatusFail {
+			return true
+		}
+	}
+	return false
 }
 
 // PackMismatchError is two records that did not run the same packs.
@@ -80,7 +112,7 @@ func Compare(aSource string, a *Record, bSource string, b *Record) (*Comparison,
 	if strings.Join(ai, "\x00") != strings.Join(bi, "\x00") {
 		return nil, &PackMismatchError{A: ai, B: bi}
 	}
-	c := &Comparison{A: summaryOf(aSource, a), B: summaryOf(bSource, b), Changed: []Change{}, NewFailures: []Change{}, Fixed: []Change{}, Notes: []string{}}
+	c := &Comparison{A: summaryOf(aSource, a), B: summaryOf(bSource, b), Changed: []Change{}, NewFailures: []Change{}, Fixed: []Change{}, Scenarios: []ScenarioChange{}, Notes: []string{}}
 	bPacks := map[string]Pack{}
 	for _, p := range b.Packs {
 		bPacks[p.ID] = p
@@ -121,6 +153,11 @@ func Compare(aSource string, a *Record, bSource string, b *Record) (*Comparison,
 			c.Fixed = append(c.Fixed, ch)
 		}
 	}
+	c.criteriaJudged = len(a.Criteria) > 0 || len(b.Criteria) > 0
+	c.Scenarios = scenarioChanges(a, b)
+	if !c.criteriaJudged {
+		c.Notes = append(c.Notes, "neither run judged acceptance criteria: scenarios compared")
+	}
 	var gone []string
 	for id := range before {
 		gone = append(gone, id)
@@ -130,6 +167,25 @@ func Compare(aSource string, a *Record, bSource string, b *Record) (*Comparison,
 		c.Notes = append(c.Notes, fmt.Sprintf("criterion %s was not judged in B", id))
 	}
 	return c, nil
+}
+
+func scenarioChanges(a, b *Record) []ScenarioChange {
+	type key struct {
+		uri, name string
+		line      int
+	}
+	before := map[key]conformance.Status{}
+	for _, s := range a.Scenarios {
+		before[key{s.URI, s.Name, s.Line}] = s.Status
+	}
+	out := []ScenarioChange{}
+	for _, s := range b.Scenarios {
+		old, ok := before[key{s.URI, s.Name, s.Line}]
+		if ok && old != s.Status {
+			out = append(out, ScenarioChange{URI: s.URI, Line: s.Line, Name: s.Name, Before: old, After: s.Status})
+		}
+	}
+	return out
 }
 
 // HistoryRun is one run in a criterion's history.

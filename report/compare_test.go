@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/runner"
 )
 
 // withStatuses returns a copy of rec started at day d with the given
@@ -207,4 +208,27 @@ func FuzzParseRecord(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCompareFeatureRunsByScenario(t *testing.T) {
+	run := fixtureSuite().Record
+	a, err := Build(Input{ToolVersion: "dev", Run: run})
+	require.NoError(t, err)
+	b, err := Build(Input{ToolVersion: "dev", Run: run})
+	require.NoError(t, err)
+	b.Scenarios = append([]runner.Scenario{}, b.Scenarios...)
+	b.Scenarios[3].Status = conformance.StatusFail
+	b.Scenarios[0].Status = conformance.StatusPass
+	c, err := Compare("a", a, "b", b)
+	require.NoError(t, err)
+	require.Len(t, c.Scenarios, 2)
+	assert.Equal(t, ScenarioChange{URI: "admission/admission.feature", Line: 10, Name: "Creating a Patient", Before: "fail", After: "pass"}, c.Scenarios[0])
+	assert.Equal(t, conformance.StatusFail, c.Scenarios[1].After)
+	assert.True(t, c.NewlyFailing())
+	assert.Contains(t, c.Notes, "neither run judged acceptance criteria: scenarios compared")
+
+	c, err = Compare("a", a, "a", a)
+	require.NoError(t, err)
+	assert.Empty(t, c.Scenarios)
+	assert.False(t, c.NewlyFailing())
 }

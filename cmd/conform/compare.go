@@ -26,10 +26,12 @@ are noted.
 
 Lists every criterion whose status changed, the new failures (failing in B,
 not in A) and the fixed ones (failing or unjudged in A, passing or waived
-in B).
+in B), and every scenario whose status changed. Runs of --features judge no
+criterion: their scenarios are compared.
 
-Exit codes: 0 no new failure, 1 new failures in B, 2 usage (including runs
-of different packs), 3 a run could not be read.`)
+Exit codes: 0 no new failure, 1 new failures in B (criteria, or scenarios
+when no criterion was judged), 2 usage (including runs of different packs),
+3 a run could not be read.`)
 	format := fs.StringP("output", "o", "text", "output `FORMAT`: text or json")
 	if code, done := parseFlags(e, fs, args); done {
 		return code
@@ -65,7 +67,7 @@ of different packs), 3 a run could not be read.`)
 	} else {
 		io.WriteString(e.stdout, renderComparison(c))
 	}
-	if len(c.NewFailures) > 0 {
+	if c.NewlyFailing() {
 		return conformance.ExitFail
 	}
 	return conformance.ExitPass
@@ -88,6 +90,12 @@ func renderComparison(c *report.Comparison) string {
 	section("new failures", c.NewFailures)
 	section("fixed", c.Fixed)
 	section("changed status", c.Changed)
+	if len(c.Scenarios) > 0 {
+		fmt.Fprintf(&b, "\nscenarios that changed status (%d)\n", len(c.Scenarios))
+		for _, s := range c.Scenarios {
+			fmt.Fprintf(&b, "  %-9s -> %-9s %s (%s:%d)\n", strings.ToUpper(string(s.Before)), strings.ToUpper(string(s.After)), s.Name, s.URI, s.Line)
+		}
+	}
 	if len(c.Notes) > 0 {
 		b.WriteString("\nnotes\n")
 		for _, n := range c.Notes {
