@@ -368,6 +368,7 @@ fixtures, values never stored).`)
 	if err != nil {
 		return usageError(e, name, "%v", err)
 	}
+	rs.tagged = *tags != ""
 	for _, o := range outs {
 		if o.file == "" {
 			continue
@@ -474,6 +475,8 @@ type recordSettings struct {
 	waivers   []conformance.Waiver
 	labels    map[string]string
 	red       *redact.Redactor
+	// tagged runs select scenarios by tag: the progress bar has no total.
+	tagged bool
 }
 
 func newRecordSettings(bundleDir string, zipBundle bool, signKey, waiversFile string, labels []string, packRun bool) (*recordSettings, error) {
@@ -548,7 +551,7 @@ func (rs *recordSettings) writer(e *env, outs []runOutput, red *redact.Redactor,
 		parsed[i] = report.Output{Format: o.format, Path: o.file}
 	}
 	total := 0
-	if all, err := packs.Builtin(); err == nil && sources == iofs.FS(scenarios.FS) {
+	if all, err := packs.Builtin(); err == nil && sources == iofs.FS(scenarios.FS) && !rs.tagged {
 		for _, p := range all {
 			total += len(p.Scenarios)
 		}
