@@ -135,6 +135,14 @@ func TestRunRefusesBadConfiguration(t *testing.T) {
 	opts.Runner.Tags = "@CAP-01"
 	_, err = Run(context.Background(), opts)
 	assert.ErrorContains(t, err, "XYZ-01")
+	assert.True(t, errors.As(err, &ce), "%v", err)
+
+	opts = referenceOptions(t)
+	opts.Waivers = []conformance.Waiver{{Criterion: "CAP-02", Reason: "r", By: "b", Expires: "2099-01-01"}}
+	opts.Runner.Tags = "@CAP-01"
+	_, err = Run(context.Background(), opts)
+	assert.ErrorContains(t, err, `waiver names criterion "CAP-02", which the tags "@CAP-01" do not select`)
+	assert.True(t, errors.As(err, &ce), "%v", err)
 }
 
 func TestWaiverTurnsAFaultsFailureIntoWaived(t *testing.T) {

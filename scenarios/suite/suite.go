@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -124,6 +125,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if len(opts.Packs) == 0 {
 		return nil, &runner.ConfigError{Err: errors.New("no pack to run")}
 	}
+	if err := checkWaivers(opts.Packs, opts.Waivers); err != nil {
+		return nil, err
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -198,6 +202,21 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return res, nil
 }
 
+// checkWaivers requires every waiver to name a criterion of one of the packs,
+// before anything runs.
+func checkWaivers(ps []*packs.Pack, waivers []conformance.Waiver) error {
+	for _, w := range waivers {
+		defined := slices.ContainsFunc(ps, func(p *packs.Pack) bool {
+			_, ok := p.Criterion(w.Criterion)
+			return ok
+		})
+		if !defined {
+			return &runner.ConfigError{Err: fmt.Errorf("waiver names unknown criterion %q", w.Criterion)}
+		}
+	}
+	return nil
+}
+
 func freeLoopback() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -247,9 +266,13 @@ func (r *Result) judge(opts Options, skips map[string][]Skip) error {
 		}
 		var waivers []conformance.Waiver
 		for _, w := range opts.Waivers {
-			if _, ok := p.Criterion(w.Criterion); ok {
-				waivers = append(waivers, w)
+			if _, ok := p.Criterion(w.Criterion); !ok {
+				continue
 			}
+			if filtered && !selected[w.Criterion] {
+				return &runner.ConfigError{Err: fmt.Errorf("waiver names criterion %q, which the tags %q do not select", w.Criterion, opts.Runner.Tags)}
+			}
+			waivers = append(waivers, w)
 		}
 		verdicts, err := conformance.Verdicts(criteria, outcomes, waivers, now)
 		if err != nil {
@@ -261,15 +284,6 @@ func (r *Result) judge(opts Options, skips map[string][]Skip) error {
 		}
 		r.Packs = append(r.Packs, pr)
 		r.Criteria = append(r.Criteria, verdicts...)
-	}
-	known := map[string]bool{}
-	for _, c := range r.Criteria {
-		known[c.ID] = true
-	}
-	for _, w := range opts.Waivers {
-		if !known[w.Criterion] {
-			return &runner.ConfigError{Err: fmt.Errorf("waiver names unknown criterion %q", w.Criterion)}
-		}
 	}
 	r.Status = conformance.Overall(r.Criteria)
 	return nil
