@@ -148,7 +148,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 		return nil, &ConfigError{Err: fmt.Errorf("configure target: %w", err)}
 	}
 	for _, p := range cfg.Paths {
-		name, _ := splitLine(p)
+		name, _ := steps.SplitFeatureLine(p)
 		if !fs.ValidPath(name) {
 			return nil, &ConfigError{Err: fmt.Errorf("feature path %q is not a relative path inside the features folder", p)}
 		}
@@ -249,15 +249,6 @@ func parseMessage(err error) string {
 	return parserLocation.ReplaceAllString(strings.TrimSpace(rest), file+":$1:$2: ")
 }
 
-func splitLine(p string) (string, string) {
-	if i := strings.LastIndexByte(p, ':'); i > 0 {
-		if _, err := fmt.Sscanf(p[i+1:], "%d", new(int)); err == nil {
-			return p[:i], p[i+1:]
-		}
-	}
-	return p, ""
-}
-
 // maxFeatureBytes bounds one feature file: godog reads each whole.
 const maxFeatureBytes = 10 << 20
 
@@ -335,7 +326,7 @@ func (ix *index) add(doc *messages.GherkinDocument, pickles []*messages.Pickle) 
 	}
 	visitChildren(doc.Feature.Children)
 	for _, p := range pickles {
-		uri, _ := splitLine(p.Uri)
+		uri, _ := steps.SplitFeatureLine(p.Uri)
 		sc := Scenario{ID: p.Id, Feature: doc.Feature.Name, URI: uri, Name: p.Name, Status: conformance.StatusSkipped}
 		ids := p.AstNodeIds
 		if len(ids) > 0 {

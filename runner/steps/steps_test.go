@@ -210,3 +210,22 @@ func TestHeaderValueWithLineBreakIsNotSent(t *testing.T) {
 	assert.Contains(t, err.Error(), "line break")
 	assert.Empty(t, w.TakeEvidence().Exchanges, "nothing was sent")
 }
+
+func TestSplitFeatureLine(t *testing.T) {
+	tests := []struct {
+		name, uri, file, line string
+	}{
+		{name: "with a line", uri: "admission/adm.feature:12", file: "admission/adm.feature", line: "12"},
+		{name: "no line", uri: "admission/adm.feature", file: "admission/adm.feature"},
+		{name: "not digits", uri: "x.feature:12a", file: "x.feature:12a"},
+		{name: "empty line", uri: "x.feature:", file: "x.feature:"},
+		{name: "only a line", uri: ":12", file: ":12"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file, line := SplitFeatureLine(tc.uri)
+			assert.Equal(t, tc.file, file)
+			assert.Equal(t, tc.line, line)
+		})
+	}
+}

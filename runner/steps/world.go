@@ -120,13 +120,19 @@ func (w *World) SetFeature(featureURI string) {
 	w.featureDir = featureDir(featureURI)
 }
 
-// featureDir returns the folder of the feature file at featureURI, without
-// any ":LINE" suffix.
+// featureDir returns the folder of the feature file at featureURI.
 func featureDir(featureURI string) string {
-	if i := strings.LastIndexByte(featureURI, ':'); i > 0 && isDigits(featureURI[i+1:]) {
-		featureURI = featureURI[:i]
+	file, _ := SplitFeatureLine(featureURI)
+	return path.Dir(file)
+}
+
+// SplitFeatureLine splits a feature URI "path:LINE" into the path and LINE;
+// line is empty when the URI does not end in a colon and digits.
+func SplitFeatureLine(uri string) (file, line string) {
+	if i := strings.LastIndexByte(uri, ':'); i > 0 && isDigits(uri[i+1:]) {
+		return uri[:i], uri[i+1:]
 	}
-	return path.Dir(featureURI)
+	return uri, ""
 }
 
 func isDigits(s string) bool {
