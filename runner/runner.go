@@ -74,6 +74,15 @@ type Config struct {
 	GodogOutput io.Writer
 }
 
+// ClientOptions returns the FHIR client settings of the run: target,
+// timeouts, attempts, body limit, headers, auth, TLS, redactor and transport.
+func (cfg Config) ClientOptions() fhirclient.Options {
+	return fhirclient.Options{
+		BaseURL: cfg.Target, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts, MaxBodyBytes: cfg.MaxBodyBytes,
+		Header: cfg.Header, Auth: cfg.Auth, TLS: cfg.TLS, Redactor: cfg.Redactor, Transport: cfg.Transport,
+	}
+}
+
 // ConfigError is a configuration that cannot run: exit code 2.
 type ConfigError struct{ Err error }
 
@@ -140,10 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	if cfg.Redactor == nil {
 		cfg.Redactor = redact.New()
 	}
-	client, err := fhirclient.New(fhirclient.Options{
-		BaseURL: cfg.Target, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts, MaxBodyBytes: cfg.MaxBodyBytes,
-		Header: cfg.Header, Auth: cfg.Auth, TLS: cfg.TLS, Redactor: cfg.Redactor, Transport: cfg.Transport,
-	})
+	client, err := fhirclient.New(cfg.ClientOptions())
 	if err != nil {
 		return nil, &ConfigError{Err: fmt.Errorf("configure target: %w", err)}
 	}

@@ -15,10 +15,7 @@ import (
 // fetchCapability reads the target's CapabilityStatement; nil when it cannot
 // be read, with a note saying what that means for the run.
 func fetchCapability(ctx context.Context, cfg runner.Config) (map[string]any, string) {
-	client, err := fhirclient.New(fhirclient.Options{
-		BaseURL: cfg.Target, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts, MaxBodyBytes: cfg.MaxBodyBytes,
-		Header: cfg.Header, Auth: cfg.Auth, TLS: cfg.TLS, Redactor: cfg.Redactor, Transport: cfg.Transport,
-	})
+	client, err := fhirclient.New(cfg.ClientOptions())
 	if err != nil {
 		return nil, "CapabilityStatement not read (" + err.Error() + "): every scenario runs"
 	}
