@@ -391,10 +391,10 @@ func fillFromBase(tpl, usage element) element {
 		tpl["alias"] = unionStrings(anyList(tpl["alias"]), v)
 	}
 	if v, ok := usage["constraint"].([]any); ok {
-		tpl["constraint"] = addMissingConstraints(anyList(tpl["constraint"]), v)
+		tpl["constraint"] = addMissing(anyList(tpl["constraint"]), v, "key")
 	}
 	if v, ok := usage["extension"].([]any); ok {
-		tpl["extension"] = addMissingExtensions(anyList(tpl["extension"]), v)
+		tpl["extension"] = addMissing(anyList(tpl["extension"]), v, "url")
 	}
 	return tpl
 }
@@ -426,37 +426,20 @@ func unionValues(dst, src []any) []any {
 	return out
 }
 
-// addMissingConstraints appends the constraints of src whose key dst lacks.
-func addMissingConstraints(dst, src []any) []any {
+// addMissing appends the objects of src whose key property (a constraint's
+// key, an extension's url) no object of dst has.
+func addMissing(dst, src []any, key string) []any {
 	out := append([]any{}, dst...)
 	have := map[string]bool{}
-	for _, c := range dst {
-		if m, ok := c.(map[string]any); ok {
-			have[str(m, "key")] = true
+	for _, x := range dst {
+		if m, ok := x.(map[string]any); ok {
+			have[str(m, key)] = true
 		}
 	}
-	for _, c := range src {
-		if m, ok := c.(map[string]any); ok && !have[str(m, "key")] {
+	for _, x := range src {
+		if m, ok := x.(map[string]any); ok && !have[str(m, key)] {
 			out = append(out, deepCopy(m))
-			have[str(m, "key")] = true
-		}
-	}
-	return out
-}
-
-// addMissingExtensions appends the extensions of src whose url dst lacks.
-func addMissingExtensions(dst, src []any) []any {
-	out := append([]any{}, dst...)
-	have := map[string]bool{}
-	for _, e := range dst {
-		if m, ok := e.(map[string]any); ok {
-			have[str(m, "url")] = true
-		}
-	}
-	for _, e := range src {
-		if m, ok := e.(map[string]any); ok && !have[str(m, "url")] {
-			out = append(out, deepCopy(m))
-			have[str(m, "url")] = true
+			have[str(m, key)] = true
 		}
 	}
 	return out
