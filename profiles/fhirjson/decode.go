@@ -184,7 +184,7 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, d.fail(KindSyntax, "expected a quoted property name, found %s", quoteByte(d.data[d.pos]))
 		}
 		keyStart := d.pos
-		key, err := d.str()
+		key, err := d.key()
 		if err != nil {
 			return nil, err
 		}
@@ -248,6 +248,25 @@ func (d *decoder) array(depth int) (any, error) {
 			return nil, d.fail(KindSyntax, "expected ',' or ']' in array, found %s", quoteByte(d.data[d.pos]))
 		}
 	}
+}
+
+// key reads a property name, sharing the string of a common FHIR name.
+func (d *decoder) key() (string, error) {
+	start := d.pos + 1
+	for i := start; i < len(d.data); i++ {
+		c := d.data[i]
+		if c == '"' {
+			if k, ok := commonKeys[string(d.data[start:i])]; ok {
+				d.pos = i + 1
+				return k, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			break
+		}
+	}
+	return d.str()
 }
 
 func (d *decoder) str() (string, error) {
