@@ -228,12 +228,17 @@ func readInputFile(path string) []validateInput {
 }
 
 func readBounded(r io.Reader, name string) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxValidateInput+1))
+	return readLimited(r, name, maxValidateInput)
+}
+
+// readLimited reads r whole, failing once it holds more than limit bytes.
+func readLimited(r io.Reader, name string, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	if len(data) > maxValidateInput {
-		return nil, fmt.Errorf("read %s: larger than the %d MiB limit for one input", name, maxValidateInput>>20)
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("read %s: larger than the %d MiB limit for one input", name, limit>>20)
 	}
 	return data, nil
 }

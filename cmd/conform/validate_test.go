@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -127,4 +128,22 @@ func TestValidateUKCorePatient(t *testing.T) {
 	}
 	assert.Contains(t, outcomes[0].Profiles[1], "UKCore-Patient")
 	assert.NotEqual(t, conformance.ExitUsage, code)
+}
+
+// endless is an input that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = ' '
+	}
+	return len(p), nil
+}
+
+func TestReadLimited(t *testing.T) {
+	_, err := readLimited(endless{}, "huge.json", 1<<20)
+	assert.ErrorContains(t, err, "huge.json: larger than the 1 MiB limit")
+	data, err := readLimited(strings.NewReader(goodPatient), "small.json", 1<<20)
+	require.NoError(t, err)
+	assert.Equal(t, goodPatient, string(data))
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/snapshot"
 )
 
 // findings returns the message ids of the issues at or above severity.
@@ -180,4 +182,40 @@ func FuzzValidate(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCircularProfileDerivation(t *testing.T) {
+	set := loadCore(t)
+	a := map[string]any{"resourceType": "StructureDefinition", "url": "http://example.org/a", "name": "A", "type": "Patient", "kind": "resource", "derivation": "constraint",
+		"baseDefinition": "http://example.org/b", "differential": map[string]any{"element": []any{map[string]any{"id": "Patient", "path": "Patient"}}}}
+	b := map[string]any{"resourceType": "StructureDefinition", "url": "http://example.org/b", "name": "B", "type": "Patient", "kind": "resource", "derivation": "constraint",
+		"baseDefinition": "http://example.org/a", "differential": map[string]any{"element": []any{map[string]any{"id": "Patient", "path": "Patient"}}}}
+	resolve := func(c string) (map[string]any, bool) {
+		switch c {
+		case "http://example.org/a":
+			return a, true
+		case "http://example.org/b":
+			return b, true
+		}
+		return set.ResolveJSON(c)
+	}
+	gen := &snapshot.Generator{Resolve: resolve}
+	v, err := New(Options{Resolve: resolve, Snapshot: func(sd map[string]any) (map[string]any, error) {
+		full, _, err := gen.Generate(sd)
+		return full, err
+	}})
+	require.NoError(t, err)
+	done := make(chan conformance.Outcome, 1)
+	go func() {
+		out, err := v.Validate(context.Background(), []byte(`{"resourceType":"Patient"}`), "http://example.org/a")
+		assert.NoError(t, err)
+		done <- out
+	}()
+	select {
+	case out := <-done:
+		assert.True(t, out.HasErrors())
+		assert.Contains(t, findings(out, conformance.SeverityError), "profile-unusable")
+	case <-time.After(30 * time.Second):
+		t.Fatal("circular profile derivation did not finish")
+	}
 }
