@@ -39,13 +39,15 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 			r.errorf("invalid", "searchparameter-composite", "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components")
 		}
 	case "StructureDefinition":
-		if t, _ := res["type"].(string); t != "" && !strings.Contains(t, ":") {
+		t, _ := res["type"].(string)
+		if t != "" && !strings.Contains(t, ":") {
 			if _, err := r.v.typePlan(t); err != nil {
 				r.push("type", "type", -1, "")
 				r.errorf("invalid", "structuredefinition-type-unknown", "The type %s is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them", t)
 				r.pop()
 			}
 		}
+		r.elementPaths(res, t)
 	case "CodeSystem":
 		codes, uris := map[string]bool{}, map[string]bool{}
 		for i, p := range slist(res, "property") {
@@ -185,4 +187,31 @@ func (r *run) duplicateElementIDs(res map[string]any) {
 		}
 	}
 	walk(res, true)
+}
+
+// elementPaths checks that every element path of a StructureDefinition
+// starts with the name of its type.
+func (r *run) elementPaths(sd map[string]any, typ string) {
+	root := typ
+	if i := strings.LastIndexByte(typ, '/'); strings.Contains(typ, ":") && i >= 0 {
+		root = typ[i+1:]
+	}
+	if root == "" {
+		return
+	}
+	for _, part := range []string{"snapshot", "differential"} {
+		holder, _ := sd[part].(map[string]any)
+		for i, e := range slist(holder, "element") {
+			em, _ := e.(map[string]any)
+			path, _ := em["path"].(string)
+			if path == "" || path == root || strings.HasPrefix(path, root+".") {
+				continue
+			}
+			r.push(part, part, -1, "")
+			r.push("element", "element", i, "")
+			r.errorf("invalid", "structuredefinition-path", "The path %s must start with the type of the structure %s", path, root)
+			r.pop()
+			r.pop()
+		}
+	}
 }
