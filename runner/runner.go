@@ -167,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Record, error) {
 	}
 
 	runID := fmt.Sprintf("%s-%d", time.Now().UTC().Format("20060102T150405Z"), runCounter.Add(1))
-	rec := &Record{RunID: runID, Target: client.BaseURL(), Tags: cfg.Tags, Started: time.Now()}
+	rec := &Record{RunID: runID, Target: cfg.Redactor.String(client.BaseURL()), Tags: cfg.Tags, Started: time.Now()}
 	suiteName := "conform-" + runID
 	opts := &godog.Options{
 		Format:         discardFormat,

@@ -383,3 +383,14 @@ func TestEveryStepIsExercised(t *testing.T) {
 		assert.True(t, used, "no test feature uses %q", d.Phrase)
 	}
 }
+
+func TestRecordTargetHidesURLPassword(t *testing.T) {
+	srv := runnertest.New("")
+	defer srv.Close()
+	cfg := testConfig(t, strings.Replace(srv.URL, "http://", "http://user:pw-SECRET-7@", 1), "pass")
+	cfg.Auth = nil
+	rec, err := Run(context.Background(), cfg)
+	require.NoError(t, err)
+	assert.NotContains(t, rec.Target, "pw-SECRET-7")
+	assert.Contains(t, rec.Target, srv.Listener.Addr().String())
+}
