@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,4 +161,21 @@ func TestWaiverTurnsAFaultsFailureIntoWaived(t *testing.T) {
 	assert.Equal(t, conformance.StatusWaived, got["CAP-01"])
 	assert.Equal(t, conformance.StatusPass, got["CAP-02"])
 	assert.Equal(t, conformance.StatusPass, res.Status)
+}
+
+func TestResultHidesTargetPassword(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	opts := referenceOptions(t)
+	opts.Target = strings.Replace(srv.URL, "http://", "http://user:pw-SECRET-5@", 1)
+	opts.Runner.Tags = "@CAP-01"
+	opts.Runner.MaxAttempts = 1
+	res, err := Run(context.Background(), opts)
+	require.NoError(t, err)
+	data, err := json.Marshal(res)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "pw-SECRET-5")
+	assert.Contains(t, res.Target, srv.Listener.Addr().String())
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/runner"
+	"github.com/nhsconform/conform/runner/redact"
 	"github.com/nhsconform/conform/runner/steps"
 	"github.com/nhsconform/conform/scenarios"
 	"github.com/nhsconform/conform/scenarios/packs"
@@ -141,6 +142,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{Target: opts.Target, Faults: opts.Faults}
 	cfg := opts.Runner
 	cfg.Listen = opts.Listen
+	if cfg.Redactor == nil {
+		cfg.Redactor = redact.New()
+	}
 	if opts.Target == "" {
 		if cfg.Listen == "" {
 			addr, err := freeLoopback()
@@ -192,8 +196,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil && !(errors.Is(err, runner.ErrNoScenarios) && len(skips) > 0) {
 		return nil, fmt.Errorf("run packs: %w", err)
 	}
+	res.Target = cfg.Redactor.String(res.Target)
 	if rec == nil {
-		rec = &runner.Record{Target: opts.Target, Started: time.Now()}
+		rec = &runner.Record{Target: res.Target, Started: time.Now()}
 	}
 	res.Record = rec
 	if err := res.judge(opts, skips); err != nil {
