@@ -439,6 +439,18 @@ func (r *run) complex(n *node, typ string, obj map[string]any) {
 	}
 	cn := n.content()
 	var tplan *plan
+	if cn != nil && typ != "Extension" {
+		for _, t := range n.types {
+			if t.code != typ {
+				continue
+			}
+			for _, prof := range t.profiles {
+				if _, err := r.v.planFor(prof); err != nil {
+					r.errorf("structure", "type-profile-unknown", "Unknown profile %s", prof)
+				}
+			}
+		}
+	}
 	if cn == nil {
 		prof := ""
 		for _, t := range n.types {
