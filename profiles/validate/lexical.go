@@ -164,15 +164,29 @@ func isInteger(s string) bool {
 	return true
 }
 
+// base64Class classifies bytes for isBase64: 1 alphabet, 2 whitespace.
+var base64Class = func() (t [256]uint8) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = 1
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = 1
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 1
+	}
+	t['+'], t['/'], t['='] = 1, 1, 1
+	t[' '], t['\t'], t['\r'], t['\n'], t['\f'], t['\v'] = 2, 2, 2, 2, 2, 2
+	return t
+}()
+
 func isBase64(s string) bool {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+		switch base64Class[s[i]] {
+		case 1:
 			n++
-		case c == ' ', c == '\t', c == '\r', c == '\n', c == '\f', c == '\v':
-		default:
+		case 0:
 			return false
 		}
 	}
