@@ -123,7 +123,7 @@ func (r *run) primitive(n *node, typ string, val any) {
 	case "uri", "url", "canonical":
 		if strings.ContainsAny(s, " \t\r\n") {
 			r.errorf("invalid", "uri-whitespace", "URI values cannot have whitespace ('%s')", s)
-		} else if typ == "canonical" && !strings.HasPrefix(s, "#") && !strings.Contains(s, ":") && r.canonicalMustBeAbsolute() {
+		} else if typ == "canonical" && !strings.HasPrefix(s, "#") && !strings.Contains(s, ":") {
 			r.errorf("invalid", "canonical-not-absolute", "Canonical URLs must be absolute URLs if they are not fragment references (%s)", s)
 		} else if strings.HasPrefix(s, "urn:oid:") && !reOID.MatchString(s) {
 			r.errorf("invalid", "oid-invalid", "OIDs must be valid (%s)", s)
@@ -146,8 +146,6 @@ func (r *run) primitive(n *node, typ string, val any) {
 		r.xhtml(s)
 	}
 }
-
-func (r *run) canonicalMustBeAbsolute() bool { return true }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {
