@@ -84,6 +84,7 @@ func (c Cache) Open(name, version string) (*Package, error) {
 // Ref is an installed package's identity.
 type Ref struct{ Name, Version string }
 
+// String returns name#version.
 func (r Ref) String() string { return r.Name + "#" + r.Version }
 
 // List returns the installed packages, sorted by name then version.

@@ -34,8 +34,10 @@ type FileError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
 
+// Unwrap returns the cause.
 func (e *FileError) Unwrap() error { return e.Err }
 
 // UnsafeEntryError is a tarball entry that would escape the package or is not
@@ -45,6 +47,7 @@ type UnsafeEntryError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *UnsafeEntryError) Error() string {
 	return fmt.Sprintf("unsafe tarball entry %q: %s", e.Entry, e.Reason)
 }
@@ -55,6 +58,7 @@ type TooLargeError struct {
 	Limit int64
 }
 
+// Error implements error.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("too large: %d bytes, over the limit of %d bytes", e.Size, e.Limit)
 }
@@ -65,6 +69,7 @@ type NotInstalledError struct {
 	Dir           string
 }
 
+// Error implements error.
 func (e *NotInstalledError) Error() string {
 	return fmt.Sprintf("package %s#%s is not installed in %s (run 'conform packages install %s#%s')", e.Name, e.Version, e.Dir, e.Name, e.Version)
 }
@@ -97,6 +102,8 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
+// String returns the warning as one line: kind, package (when known),
+// subject and message.
 func (w Warning) String() string {
 	s := string(w.Kind)
 	if w.Package != "" {

@@ -60,6 +60,7 @@ const (
 	FormatXML
 )
 
+// String returns "json" or "xml".
 func (f Format) String() string {
 	if f == FormatXML {
 		return "xml"

@@ -42,6 +42,7 @@ type RegistryError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *RegistryError) Error() string {
 	if e.Status != 0 {
 		return fmt.Sprintf("GET %s: %d %s: %s", e.URL, e.Status, http.StatusText(e.Status), e.Message)

@@ -42,6 +42,7 @@ type UnresolvedError struct {
 	From string
 }
 
+// Error implements error.
 func (e *UnresolvedError) Error() string {
 	if e.From == "" {
 		return fmt.Sprintf("structure definition %s not found", e.URL)
@@ -58,6 +59,7 @@ type DefinitionError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *DefinitionError) Error() string {
 	return fmt.Sprintf("profile %s: %s: %s", e.Profile, e.Path, e.Message)
 }
@@ -73,6 +75,7 @@ type LooseningError struct {
 	Derived  string
 }
 
+// Error implements error.
 func (e *LooseningError) Error() string {
 	return fmt.Sprintf("profile %s: %s: %s %s loosens the base %s %s", e.Profile, e.Path, e.Property, e.Derived, e.Property, e.Base)
 }
@@ -83,6 +86,7 @@ type CycleError struct {
 	Chain []string
 }
 
+// Error implements error.
 func (e *CycleError) Error() string {
 	return "snapshot dependency cycle: " + strings.Join(e.Chain, " -> ")
 }

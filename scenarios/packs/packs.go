@@ -88,6 +88,7 @@ type LoadError struct {
 	Msg  string
 }
 
+// Error implements error.
 func (e *LoadError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("pack file %s:%d: %s", e.File, e.Line, e.Msg)
