@@ -89,6 +89,8 @@ func DecodeObject(data []byte) (map[string]any, error) {
 type decoder struct {
 	data []byte
 	pos  int
+	// scratch is reused to unescape strings.
+	scratch []byte
 }
 
 func (d *decoder) fail(k Kind, format string, args ...any) error {
@@ -299,7 +301,8 @@ func (d *decoder) str() (string, error) {
 }
 
 func (d *decoder) escapedStr(start int) (string, error) {
-	buf := make([]byte, 0, 32)
+	buf := d.scratch[:0]
+	defer func() { d.scratch = buf[:0] }()
 	i := start
 	for i < len(d.data) {
 		c := d.data[i]

@@ -1,5 +1,7 @@
 package fhirjson
 
+import "bytes"
+
 // Step is one step of a path into a JSON document: a property name when
 // Index is negative, otherwise an array index.
 type Step struct {
@@ -275,7 +277,7 @@ func (l *Locator) Locate(path []Step) (line, column int, ok bool) {
 
 func (l *Locator) position(offset int) (int, int) {
 	if l.lineStarts == nil {
-		l.lineStarts = []int{0}
+		l.lineStarts = make([]int, 1, bytes.Count(l.data, []byte{'\n'})+1)
 		for i, b := range l.data {
 			if b == '\n' {
 				l.lineStarts = append(l.lineStarts, i+1)
