@@ -3,7 +3,6 @@ package validate
 import (
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirxml"
-	fhirmodel "github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/packages"
 	"github.com/nhsconform/conform/profiles/snapshot"
 )
@@ -17,12 +16,12 @@ const (
 )
 
 // FromPackages returns a Validator over a package set: definitions resolved
-// through it, snapshots generated for differential-only profiles, XML input
-// read with the R4 model. Fields of opts other than Resolve, Snapshot and
-// DecodeXML are kept.
+// through it, snapshots generated for differential-only profiles by the set's
+// shared generator, XML input read with the set's R4 model. Fields of opts
+// other than Resolve, Snapshot, Model and DecodeXML are kept.
 func FromPackages(set *packages.Set, opts Options) (*Validator, error) {
 	opts.Resolve = set.ResolveJSON
-	gen := &snapshot.Generator{Resolve: set.ResolveJSON}
+	gen := snapshot.ForSet(set)
 	opts.Snapshot = func(sd map[string]any) (map[string]any, error) {
 		url := sstr(sd, "url")
 		if v := sstr(sd, "version"); v != "" {
@@ -34,7 +33,10 @@ func FromPackages(set *packages.Set, opts Options) (*Validator, error) {
 		}
 		return full, err
 	}
-	opts.DecodeXML = fhirxml.NewDecoder(fhirmodel.New(set.ResolveJSON)).Decode
+	if m := set.Model(); m != nil {
+		opts.Model = m
+		opts.DecodeXML = fhirxml.NewDecoder(m).Decode
+	}
 	return New(opts)
 }
 

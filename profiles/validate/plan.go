@@ -72,6 +72,9 @@ type node struct {
 	maxLength   int
 	minValue    any
 	maxValue    any
+	// langControl holds narrative-language-control codes (_yes, _no,
+	// _resource or language codes) of a Narrative element.
+	langControl []string
 	owner       *plan
 	// allowedTypes is the set of type codes the element permits.
 	allowedTypes map[string]bool
@@ -277,6 +280,13 @@ func compileNode(p *plan, em map[string]any) *node {
 		n.array = n.max != 1
 	}
 	n.contentRef = sstr(em, "contentReference")
+	for _, e := range slist(em, "extension") {
+		if m, ok := e.(map[string]any); ok && sstr(m, "url") == "http://hl7.org/fhir/StructureDefinition/narrative-language-control" {
+			if c := sstr(m, "valueCode"); c != "" {
+				n.langControl = append(n.langControl, c)
+			}
+		}
+	}
 	n.mustSupport, _ = em["mustSupport"].(bool)
 	if v, ok := numToInt(em["maxLength"]); ok {
 		n.maxLength = v

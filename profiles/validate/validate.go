@@ -38,9 +38,10 @@ type Options struct {
 	Resolve ResolveFunc
 	// Terminology checks bindings; nil builds one over Resolve without a server.
 	Terminology *terminology.Service
-	// FHIRPath evaluates constraints; nil builds an engine over the R4 type
-	// model read through Resolve.
+	// FHIRPath evaluates constraints; nil builds an engine over Model.
 	FHIRPath *fhirpath.Engine
+	// Model is the R4 type model; nil builds one over Resolve.
+	Model *fhirmodel.Model
 	// Snapshot generates snapshots for differential-only profiles; nil makes
 	// such profiles unusable (reported as an error issue).
 	Snapshot SnapshotFunc
@@ -98,8 +99,12 @@ func New(opts Options) (*Validator, error) {
 	}
 	fp := opts.FHIRPath
 	if fp == nil {
+		m := opts.Model
+		if m == nil {
+			m = fhirmodel.New(opts.Resolve)
+		}
 		fp = fhirpath.NewEngine(fhirpath.Options{
-			Model:        fhirpath.FromModel(fhirmodel.New(opts.Resolve)),
+			Model:        fhirpath.FromModel(m),
 			Terminology:  txAdapter{tx},
 			CollectionAs: true,
 			NoPathChecks: true,

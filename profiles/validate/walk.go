@@ -399,6 +399,9 @@ func (r *run) item(n *node, typ string, val, ext any) {
 	if n.minValue != nil || n.maxValue != nil {
 		r.checkRange(n, val)
 	}
+	if len(n.langControl) > 0 {
+		r.narrativeLanguages(n, val)
+	}
 	r.constraints(n, val, typ)
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -130,5 +132,52 @@ func (r *run) hyperlink(href string) {
 	scheme := strings.ToLower(href[:i])
 	if scheme == "urn" || !hyperlinkSchemes[scheme] {
 		r.errorf("invalid", "xhtml-hyperlink-scheme", "Hyperlink scheme '%s' in '%s' is not a valid hyperlinkable scheme", scheme, href)
+	}
+}
+
+var reLangAttr = regexp.MustCompile(`\s(?:xml:)?lang=["']([^"']+)["']`)
+
+// narrativeLanguages applies the narrative-language-control extension of a
+// profile: language sections required (_yes), prohibited (_no), required for
+// the resource's language (_resource) or for the listed languages.
+func (r *run) narrativeLanguages(n *node, val any) {
+	m, _ := val.(map[string]any)
+	div, _ := m["div"].(string)
+	langs := map[string]bool{}
+	body := div
+	if i := strings.IndexByte(body, '>'); i >= 0 {
+		body = body[i+1:]
+	}
+	for _, g := range reLangAttr.FindAllStringSubmatch(body, -1) {
+		langs[g[1]] = true
+	}
+	names := make([]string, 0, len(langs))
+	for l := range langs {
+		names = append(names, l)
+	}
+	sort.Strings(names)
+	for _, c := range n.langControl {
+		switch c {
+		case "_yes":
+			if len(langs) == 0 {
+				r.errorf("business-rule", "narrative-language-required", "The xhtml has no language sections, but language sections are required in this context by the profile %s", canonicalOf(n.owner))
+			}
+		case "_no":
+			if len(langs) > 0 {
+				r.errorf("business-rule", "narrative-language-prohibited", "The xhtml has some language sections (%s), but language sections are prohibited in this context by the profile %s", strings.Join(names, ", "), canonicalOf(n.owner))
+			}
+		case "_resource":
+			lang := ""
+			if len(r.resources) > 0 {
+				lang, _ = r.resources[len(r.resources)-1]["language"].(string)
+			}
+			if lang != "" && !langs[lang] {
+				r.errorf("business-rule", "narrative-language-missing", "The profile %s requires a section in the narrative for the resource language %s", canonicalOf(n.owner), lang)
+			}
+		default:
+			if !langs[c] {
+				r.errorf("business-rule", "narrative-language-missing", "The profile %s requires a section in the narrative for the language %s", canonicalOf(n.owner), c)
+			}
+		}
 	}
 }
