@@ -75,8 +75,8 @@ Exit codes: 0 converted, 2 usage, 3 the input could not be read or converted.`)
 	if err != nil {
 		return failure(e, name, err)
 	}
-	m := model.New(set.ResolveJSON)
-	if _, ok := m.Type("Resource"); !ok {
+	m := set.Model()
+	if m == nil {
 		return failure(e, name, fmt.Errorf("load type model: no R4 base definitions in the loaded packages"))
 	}
 	var res map[string]any

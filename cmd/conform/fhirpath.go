@@ -10,7 +10,6 @@ import (
 	"github.com/nhsconform/conform/profiles/fhirjson"
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/profiles/fhirxml"
-	"github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/terminology"
 )
 
@@ -54,8 +53,8 @@ could not be read.`)
 	if err != nil {
 		return failure(e, name, err)
 	}
-	m := model.New(set.ResolveJSON)
-	if _, ok := m.Type("Resource"); !ok {
+	m := set.Model()
+	if m == nil {
 		return failure(e, name, fmt.Errorf("load type model: no R4 base definitions in the loaded packages"))
 	}
 	eng := fhirpath.NewEngine(fhirpath.Options{

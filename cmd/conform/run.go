@@ -19,9 +19,7 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirpath"
-	fhirmodel "github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/packages"
-	"github.com/nhsconform/conform/profiles/snapshot"
 	"github.com/nhsconform/conform/profiles/validate"
 	"github.com/nhsconform/conform/report"
 	"github.com/nhsconform/conform/report/evidence"
@@ -239,14 +237,7 @@ func (p *profileTools) packages() (*packages.Set, error) {
 	p.once.Do(func() {
 		p.set, p.err = p.load()
 		if p.err == nil {
-			g := &snapshot.Generator{Resolve: p.set.ResolveJSON}
-			p.v, p.vErr = validate.New(validate.Options{
-				Resolve: p.set.ResolveJSON,
-				Snapshot: func(sd map[string]any) (map[string]any, error) {
-					out, _, err := g.Generate(sd)
-					return out, err
-				},
-			})
+			p.v, p.vErr = validate.FromPackages(p.set, validate.Options{})
 		}
 	})
 	return p.set, p.err
@@ -269,7 +260,7 @@ func (p *profileTools) Evaluate(ctx context.Context, resource any, expression st
 	p.fpOnce.Do(func() {
 		opts := fhirpath.Options{CollectionAs: true, NoPathChecks: true}
 		if set, err := p.packages(); err == nil {
-			opts.Model = fhirpath.FromModel(fhirmodel.New(set.ResolveJSON))
+			opts.Model = fhirpath.FromModel(set.Model())
 		} else {
 			p.warn(fmt.Sprintf("FHIRPath without the FHIR type model (%v): choice elements and type functions will not work", err))
 		}

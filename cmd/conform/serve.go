@@ -10,7 +10,6 @@ import (
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/packages"
-	"github.com/nhsconform/conform/profiles/snapshot"
 	"github.com/nhsconform/conform/profiles/validate"
 	"github.com/nhsconform/conform/scenarios/refserver"
 )
@@ -86,8 +85,7 @@ func runServe(e *env, args []string) conformance.ExitCode {
 			fmt.Fprintf(e.stderr, "conform serve: load FHIR packages: %v\n(install hl7.fhir.r4.core with 'conform packages install', pass it with --ig, or serve with --no-validate)\n", err)
 			return conformance.ExitUsage
 		}
-		gen := &snapshot.Generator{Resolve: set.ResolveJSON}
-		v, err := validate.New(validate.Options{Resolve: set.ResolveJSON, Snapshot: gen.Snapshot})
+		v, err := validate.FromPackages(set, validate.Options{})
 		if err != nil {
 			return failure(e, "serve", fmt.Errorf("build validator: %w", err))
 		}

@@ -52,7 +52,7 @@ generated or the packages could not be loaded.`)
 	if err != nil {
 		return failure(e, name, err)
 	}
-	g := &snapshot.Generator{Resolve: set.ResolveJSON}
+	g := snapshot.ForSet(set)
 	var results []map[string]any
 	for _, url := range fs.Args() {
 		sd, ok := set.ResolveJSON(url)

@@ -25,6 +25,8 @@ type Set struct {
 	byType   map[string][]*Resource
 	warnings []Warning
 	xml      XMLDecoder
+	model    *model.Model
+	shared   sync.Map
 }
 
 // NewSet returns a Set holding pkgs, added in order.
@@ -229,12 +231,40 @@ func (s *Set) xmlDecoder() XMLDecoder {
 	if _, ok := s.Resolve(model.CanonicalBase + "Resource"); !ok {
 		return nil
 	}
+	m := s.Model()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.xml == nil {
-		s.xml = fhirxml.NewDecoder(model.New(s.resolveJSONDefinition))
+		s.xml = fhirxml.NewDecoder(m)
 	}
 	return s.xml
+}
+
+// Model returns the R4 type model read from the set's base definitions
+// (hl7.fhir.r4.core), built once and shared by every user of the set; nil
+// when the set does not define the base types.
+func (s *Set) Model() *model.Model {
+	if _, ok := s.Resolve(model.CanonicalBase + "Resource"); !ok {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.model == nil {
+		s.model = model.New(s.resolveJSONDefinition)
+	}
+	return s.model
+}
+
+// Shared returns the value kept in the set under key, building it with build
+// on first use. Engines built over a set (snapshot generators, validators)
+// keep themselves here so that every user of the set shares one, with its
+// caches. Keys should be unexported types of the calling package.
+func (s *Set) Shared(key any, build func() any) any {
+	if v, ok := s.shared.Load(key); ok {
+		return v
+	}
+	v, _ := s.shared.LoadOrStore(key, build())
+	return v
 }
 
 // resolveJSONDefinition resolves definitions held as JSON only, so that

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/nhsconform/conform/profiles/fhirpath"
-	"github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/packages"
 	"github.com/nhsconform/conform/profiles/validate"
 	"github.com/nhsconform/conform/runner/steps"
@@ -25,6 +24,6 @@ func NewValidator(set *packages.Set) (*validate.Validator, error) {
 // hl7.fhir.r4.core definitions in set, with path checks on so that a pack
 // naming an element its type does not have is an error, not a silent false.
 func NewFHIRPath(set *packages.Set) *steps.Engine {
-	m := fhirpath.FromModel(model.New(set.ResolveJSON))
+	m := fhirpath.FromModel(set.Model())
 	return steps.NewEngine(fhirpath.NewEngine(fhirpath.Options{Model: m, CollectionAs: true}))
 }
