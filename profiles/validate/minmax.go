@@ -158,3 +158,11 @@ func describeDuration(v any) string {
 	code, _ := m["code"].(string)
 	return string(num) + " " + code
 }
+
+func ratOf(n json.Number) *big.Rat {
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return new(big.Rat)
+	}
+	return r
+}

@@ -155,8 +155,11 @@ func (r *run) resourceChecks(res map[string]any, rt string) {
 		}
 		r.pop()
 	}
-	if rt == "Bundle" {
+	switch rt {
+	case "Bundle":
 		r.bundleChecks(res)
+	case "QuestionnaireResponse":
+		r.questionnaireResponse(res)
 	}
 	r.containedReferenced(res)
 	r.canonicalResource(res, rt)
