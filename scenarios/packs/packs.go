@@ -16,11 +16,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/cucumber/gherkin/go/v26"
+	gherkin "github.com/cucumber/gherkin/go/v26"
 	messages "github.com/cucumber/messages/go/v21"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirjson"
+	"github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/scenarios"
 )
 
@@ -407,7 +408,7 @@ func checkFixture(name string, data []byte) error {
 
 func checkResource(name string, data []byte, res map[string]any, at []fhirjson.Step) error {
 	rt, ok := res["resourceType"].(string)
-	if !ok || !ResourceTypes[rt] {
+	if !ok || !model.IsR4ResourceType(rt) {
 		line, _, _ := fhirjson.Locate(data, append(at, fhirjson.Key("resourceType")))
 		if line == 0 {
 			line, _, _ = fhirjson.Locate(data, at)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 // RequiresTag prefixes a scenario tag naming what the server must declare
@@ -28,7 +30,7 @@ func ParseRequirement(s string) (Requirement, error) {
 	if m == nil {
 		return "", fmt.Errorf("%q is not a requirement (write TYPE.INTERACTION, TYPE.search.PARAM, TYPE.$OPERATION or system.INTERACTION)", s)
 	}
-	if m[1] != "system" && !ResourceTypes[m[1]] {
+	if m[1] != "system" && !model.IsR4ResourceType(m[1]) {
 		return "", fmt.Errorf("%q names %s, not a FHIR R4 resource type", s, m[1])
 	}
 	return Requirement(s), nil

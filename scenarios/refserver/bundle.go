@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 const maxBundleEntries = 1000
@@ -102,7 +104,7 @@ func parseEntry(i int, raw any) *bundleEntry {
 	e.query = query
 	seg := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
-	case len(seg) == 0 || !resourceTypes[seg[0]] || seg[0] == "Parameters" || seg[0] == "OperationOutcome":
+	case len(seg) == 0 || !model.IsR4ResourceType(seg[0]) || seg[0] == "Parameters" || seg[0] == "OperationOutcome":
 		e.err = badRequest("entry %d: request.url %s names no supported resource type", i, quote(rawURL))
 		return e
 	case len(seg) > 2:

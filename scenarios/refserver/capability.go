@@ -2,7 +2,10 @@ package refserver
 
 import (
 	"net/http"
+	"slices"
 	"sort"
+
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
@@ -15,13 +18,7 @@ func (s *Server) capabilityStatement(base string) map[string]any {
 	if s.faults.on(FaultCapabilityWrongVersion) {
 		fhirVersion = "3.0.2"
 	}
-	types := make([]string, 0, len(resourceTypes))
-	for t := range resourceTypes {
-		if t != "Parameters" && t != "OperationOutcome" {
-			types = append(types, t)
-		}
-	}
-	sort.Strings(types)
+	types := slices.DeleteFunc(model.R4ResourceTypes(), func(t string) bool { return t == "Parameters" || t == "OperationOutcome" })
 	interactions := []any{}
 	for _, code := range []string{"read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"} {
 		if code == "search-type" && s.faults.on(FaultCapabilityNoSearch) {

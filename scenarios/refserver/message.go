@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 // Code systems and canonical URLs of the messaging behaviour.
@@ -145,7 +147,7 @@ func parseMessage(in map[string]any) (*message, error) {
 		if res == nil {
 			return nil, badRequest("message entry %d has no resource", i)
 		}
-		if rt, _ := res["resourceType"].(string); !resourceTypes[rt] {
+		if rt, _ := res["resourceType"].(string); !model.IsR4ResourceType(rt) {
 			return nil, badRequest("message entry %d has no known resourceType", i)
 		}
 		msg.entries = append(msg.entries, res)
@@ -217,7 +219,7 @@ func idFromFullURL(typ, fullURL string) string {
 }
 
 func storableInMessage(typ string) bool {
-	return typ != "MessageHeader" && typ != "Parameters" && typ != "OperationOutcome" && resourceTypes[typ]
+	return typ != "MessageHeader" && typ != "Parameters" && typ != "OperationOutcome" && model.IsR4ResourceType(typ)
 }
 
 // checkReferences requires every relative or urn reference to resolve to an entry.

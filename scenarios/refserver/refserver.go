@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 // BasePath is the path under which the server answers FHIR requests.
@@ -242,7 +243,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, seg []string) {
 			return
 		}
 		s.handleProcessMessage(w, r)
-	case !resourceTypes[seg[0]] || seg[0] == "Parameters" || seg[0] == "OperationOutcome":
+	case !model.IsR4ResourceType(seg[0]) || seg[0] == "Parameters" || seg[0] == "OperationOutcome":
 		writeOutcome(w, s, http.StatusNotFound, "not-supported", "unknown or unsupported resource type "+quote(seg[0]), "")
 	case len(seg) == 1:
 		s.routeType(w, r, seg[0])

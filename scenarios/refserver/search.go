@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nhsconform/conform/profiles/model"
 )
 
 // searchParams lists, per resource type, the search parameters the server
@@ -91,7 +93,7 @@ func parseSearch(typ string, q url.Values) (*searchQuery, error) {
 					return nil, badRequest("_type is only supported in a search across types, at the base")
 				}
 				for _, t := range splitValues(raw) {
-					if !resourceTypes[t] {
+					if !model.IsR4ResourceType(t) {
 						return nil, badRequest("_type names an unknown resource type %s", quote(t))
 					}
 					sq.types = append(sq.types, t)

@@ -1,6 +1,12 @@
-package refserver
+package model
 
-// resourceTypes are the 146 concrete resource types of FHIR R4 (4.0.1).
+import (
+	"maps"
+	"slices"
+)
+
+// resourceTypes holds the 146 concrete resource types of FHIR R4 (4.0.1), for
+// callers that must recognise a resource type without loading definitions.
 var resourceTypes = map[string]bool{
 	"Account": true, "ActivityDefinition": true, "AdverseEvent": true, "AllergyIntolerance": true,
 	"Appointment": true, "AppointmentResponse": true, "AuditEvent": true, "Basic": true, "Binary": true,
@@ -41,3 +47,10 @@ var resourceTypes = map[string]bool{
 	"TestReport": true, "TestScript": true, "ValueSet": true, "VerificationResult": true,
 	"VisionPrescription": true,
 }
+
+// IsR4ResourceType reports whether name is a concrete FHIR R4 (4.0.1)
+// resource type, without needing the definitions loaded.
+func IsR4ResourceType(name string) bool { return resourceTypes[name] }
+
+// R4ResourceTypes returns the concrete FHIR R4 (4.0.1) resource types, sorted.
+func R4ResourceTypes() []string { return slices.Sorted(maps.Keys(resourceTypes)) }
