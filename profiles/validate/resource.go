@@ -2,6 +2,8 @@ package validate
 
 import (
 	"strings"
+
+	"github.com/nhsconform/conform/profiles/terminology"
 )
 
 // canonicalResource checks the rules the HL7 validator applies to
@@ -34,6 +36,8 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 				r.pop()
 			}
 		}
+	case "ConceptMap":
+		r.conceptMapSources(res)
 	case "SearchParameter":
 		if t, _ := res["type"].(string); t == "composite" && len(slist(res, "component")) < 2 {
 			r.errorf("invalid", "searchparameter-composite", "When the SearchParameter has a type of 'composite', then the SearchParameter must define two or more components")
@@ -210,6 +214,50 @@ func (r *run) elementPaths(sd map[string]any, typ string) {
 			r.push(part, part, -1, "")
 			r.push("element", "element", i, "")
 			r.errorf("invalid", "structuredefinition-path", "The path %s must start with the type of the structure %s", path, root)
+			r.pop()
+			r.pop()
+		}
+	}
+}
+
+// conceptMapSources checks that mapped source codes are in the source value
+// set when it can be expanded.
+func (r *run) conceptMapSources(cm map[string]any) {
+	vs, _ := cm["sourceCanonical"].(string)
+	if vs == "" {
+		vs, _ = cm["sourceUri"].(string)
+	}
+	if vs == "" {
+		return
+	}
+	for gi, g := range slist(cm, "group") {
+		gm, _ := g.(map[string]any)
+		system, _ := gm["source"].(string)
+		if system == "" {
+			continue
+		}
+		for ei, e := range slist(gm, "element") {
+			em, _ := e.(map[string]any)
+			code, _ := em["code"].(string)
+			if code == "" {
+				continue
+			}
+			chk, err := r.v.tx.CheckCode(r.ctx, vs, system, code)
+			if err != nil || chk.Verdict != terminology.NotMember {
+				continue
+			}
+			label := vs
+			if chk.Expansion != nil {
+				label = chk.Expansion.URL
+				if chk.Expansion.Version != "" {
+					label += "|" + chk.Expansion.Version
+				}
+			}
+			r.push("group", "group", gi, "")
+			r.push("element", "element", ei, "")
+			r.push("code", "code", -1, "")
+			r.errorf("required", "conceptmap-source-code", "The source code '%s' is not valid in the value set %s", code, label)
+			r.pop()
 			r.pop()
 			r.pop()
 		}
