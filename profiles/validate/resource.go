@@ -21,6 +21,7 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 	}
 	switch rt {
 	case "ValueSet":
+		r.valueSetParameters(res)
 		compose, _ := res["compose"].(map[string]any)
 		for _, part := range []string{"include", "exclude"} {
 			for i, inc := range slist(compose, part) {
@@ -260,6 +261,57 @@ func (r *run) conceptMapSources(cm map[string]any) {
 			r.pop()
 			r.pop()
 			r.pop()
+		}
+	}
+}
+
+const (
+	extValueSetParameter = "http://hl7.org/fhir/tools/StructureDefinition/valueset-parameter"
+	extCQFExpression     = "http://hl7.org/fhir/StructureDefinition/cqf-expression"
+)
+
+// valueSetParameters checks filter values given as expressions: FHIRPath
+// only, naming only the value set's declared parameters.
+func (r *run) valueSetParameters(vs map[string]any) {
+	declared := map[string]bool{}
+	for _, e := range slist(vs, "extension") {
+		em, _ := e.(map[string]any)
+		if sstr(em, "url") != extValueSetParameter {
+			continue
+		}
+		for _, sub := range slist(em, "extension") {
+			sm, _ := sub.(map[string]any)
+			if sstr(sm, "url") == "name" {
+				declared[sstr(sm, "valueCode")] = true
+			}
+		}
+	}
+	compose, _ := vs["compose"].(map[string]any)
+	for _, part := range []string{"include", "exclude"} {
+		for ii, inc := range slist(compose, part) {
+			im, _ := inc.(map[string]any)
+			for fi, f := range slist(im, "filter") {
+				fm, _ := f.(map[string]any)
+				val, _ := fm["_value"].(map[string]any)
+				for _, e := range slist(val, "extension") {
+					em, _ := e.(map[string]any)
+					if sstr(em, "url") != extCQFExpression {
+						continue
+					}
+					expr, _ := em["valueExpression"].(map[string]any)
+					r.push("compose", "compose", -1, "")
+					r.push(part, part, ii, "")
+					r.push("filter", "filter", fi, "")
+					if lang := sstr(expr, "language"); lang != "text/fhirpath" {
+						r.errorf("invalid", "valueset-expression-language", "A ValueSet expression language must be 'text/fhirpath' not '%s'", lang)
+					} else if text := sstr(expr, "expression"); strings.HasPrefix(text, "%") && !declared[strings.TrimPrefix(text, "%")] {
+						r.errorf("invalid", "valueset-parameter-unknown", "The filter parameter expression '%s' refers to the unknown parameter '%s'", text, strings.TrimPrefix(text, "%"))
+					}
+					r.pop()
+					r.pop()
+					r.pop()
+				}
+			}
 		}
 	}
 }
