@@ -86,7 +86,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 	var input *fhirpath.Node
 	var env fhirpath.Env
 	for _, c := range n.constraints {
-		if nativeConstraints[c.key] || c.key == "dom-6" && r.inContained() {
+		if c.key == "dom-6" && r.inContained() {
 			continue
 		}
 		expr := c.expression

@@ -337,6 +337,9 @@ func compileNode(p *plan, em map[string]any) *node {
 		if expr == "" {
 			continue
 		}
+		if nativeConstraints[sstr(cm, "key")] {
+			continue
+		}
 		n.constraints = append(n.constraints, &constraint{
 			key: sstr(cm, "key"), severity: sstr(cm, "severity"), human: sstr(cm, "human"),
 			expression: expr, source: sstr(cm, "source"),
