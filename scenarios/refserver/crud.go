@@ -30,6 +30,20 @@ func (s *Server) checkResource(ctx context.Context, typ string, res map[string]a
 	return nil
 }
 
+// readResource reads the request body as a resource of type typ and checks it
+// for writing; on failure it writes the error response and returns false.
+func (s *Server) readResource(w http.ResponseWriter, r *http.Request, typ string) (map[string]any, bool) {
+	res, body, err := s.readJSON(w, r)
+	if err == nil {
+		err = s.checkResource(r.Context(), typ, res, body)
+	}
+	if err != nil {
+		writeError(w, s, err)
+		return nil, false
+	}
+	return res, true
+}
+
 func checkStructure(typ string, res map[string]any) error {
 	rt, _ := res["resourceType"].(string)
 	if rt == "" {
@@ -100,12 +114,8 @@ func (s *Server) handleVRead(w http.ResponseWriter, r *http.Request, typ, id, vi
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, typ string) {
-	res, body, err := s.readJSON(w, r)
-	if err == nil {
-		err = s.checkResource(r.Context(), typ, res, body)
-	}
-	if err != nil {
-		writeError(w, s, err)
+	res, ok := s.readResource(w, r, typ)
+	if !ok {
 		return
 	}
 	out, match, err := s.create(typ, "", res, r.Header.Get("If-None-Exist"), nil)
@@ -185,12 +195,8 @@ func parseCondition(typ, raw string) (*searchQuery, error) {
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, typ, id string) {
-	res, body, err := s.readJSON(w, r)
-	if err == nil {
-		err = s.checkResource(r.Context(), typ, res, body)
-	}
-	if err != nil {
-		writeError(w, s, err)
+	res, ok := s.readResource(w, r, typ)
+	if !ok {
 		return
 	}
 	out, err := s.update(typ, id, res, r.Header.Get("If-Match"), nil)
@@ -251,12 +257,8 @@ func parseETag(h string) (int, bool) {
 }
 
 func (s *Server) handleConditionalUpdate(w http.ResponseWriter, r *http.Request, typ string) {
-	res, body, err := s.readJSON(w, r)
-	if err == nil {
-		err = s.checkResource(r.Context(), typ, res, body)
-	}
-	if err != nil {
-		writeError(w, s, err)
+	res, ok := s.readResource(w, r, typ)
+	if !ok {
 		return
 	}
 	out, err := s.conditionalUpdate(typ, r.URL.RawQuery, res, nil)

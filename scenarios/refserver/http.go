@@ -75,6 +75,16 @@ func writeOutcome(w http.ResponseWriter, s *Server, status int, code, msg, nhsCo
 	writeJSON(w, s, status, outcomeFor(&requestError{status: status, code: code, msg: msg, nhs: nhsCode}))
 }
 
+// allowMethod reports whether the request uses method; when it does not it
+// writes 405 Method Not Allowed naming method in the Allow header.
+func allowMethod(w http.ResponseWriter, s *Server, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	methodNotAllowed(w, s, r, method)
+	return false
+}
+
 func methodNotAllowed(w http.ResponseWriter, s *Server, r *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
 	writeOutcome(w, s, http.StatusMethodNotAllowed, "not-supported", "method "+quote(r.Method)+" is not allowed here", "")

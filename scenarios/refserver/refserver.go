@@ -226,67 +226,49 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, seg []string) {
 			methodNotAllowed(w, s, r, "GET, POST")
 		}
 	case len(seg) == 1 && seg[0] == "metadata":
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, s, r, "GET")
-			return
+		if allowMethod(w, s, r, http.MethodGet) {
+			s.handleMetadata(w, r)
 		}
-		s.handleMetadata(w, r)
 	case len(seg) == 1 && seg[0] == "_history":
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, s, r, "GET")
-			return
+		if allowMethod(w, s, r, http.MethodGet) {
+			s.handleHistory(w, r, "", "")
 		}
-		s.handleHistory(w, r, "", "")
 	case len(seg) == 1 && seg[0] == "$process-message":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, s, r, "POST")
-			return
+		if allowMethod(w, s, r, http.MethodPost) {
+			s.handleProcessMessage(w, r)
 		}
-		s.handleProcessMessage(w, r)
 	case !model.IsR4ResourceType(seg[0]) || seg[0] == "Parameters" || seg[0] == "OperationOutcome":
 		writeOutcome(w, s, http.StatusNotFound, "not-supported", "unknown or unsupported resource type "+quote(seg[0]), "")
 	case len(seg) == 1:
 		s.routeType(w, r, seg[0])
 	case len(seg) == 2 && seg[1] == "_search":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, s, r, "POST")
-			return
+		if allowMethod(w, s, r, http.MethodPost) {
+			s.handleSearch(w, r, seg[0])
 		}
-		s.handleSearch(w, r, seg[0])
 	case len(seg) == 2 && seg[1] == "$validate":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, s, r, "POST")
-			return
+		if allowMethod(w, s, r, http.MethodPost) {
+			s.handleValidate(w, r, seg[0])
 		}
-		s.handleValidate(w, r, seg[0])
 	case len(seg) == 2 && seg[1] == "_history":
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, s, r, "GET")
-			return
+		if allowMethod(w, s, r, http.MethodGet) {
+			s.handleHistory(w, r, seg[0], "")
 		}
-		s.handleHistory(w, r, seg[0], "")
 	case !validID(seg[1]):
 		writeOutcome(w, s, http.StatusBadRequest, "invalid", "invalid resource id "+quote(seg[1]), "")
 	case len(seg) == 2:
 		s.routeInstance(w, r, seg[0], seg[1])
 	case len(seg) == 3 && seg[2] == "$validate":
-		if r.Method != http.MethodPost {
-			methodNotAllowed(w, s, r, "POST")
-			return
+		if allowMethod(w, s, r, http.MethodPost) {
+			s.handleValidate(w, r, seg[0])
 		}
-		s.handleValidate(w, r, seg[0])
 	case len(seg) == 3 && seg[2] == "_history":
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, s, r, "GET")
-			return
+		if allowMethod(w, s, r, http.MethodGet) {
+			s.handleHistory(w, r, seg[0], seg[1])
 		}
-		s.handleHistory(w, r, seg[0], seg[1])
 	case len(seg) == 4 && seg[2] == "_history":
-		if r.Method != http.MethodGet {
-			methodNotAllowed(w, s, r, "GET")
-			return
+		if allowMethod(w, s, r, http.MethodGet) {
+			s.handleVRead(w, r, seg[0], seg[1], seg[3])
 		}
-		s.handleVRead(w, r, seg[0], seg[1], seg[3])
 	default:
 		writeOutcome(w, s, http.StatusNotFound, "not-supported", "no interaction at "+truncate(r.URL.Path, 100), "")
 	}
