@@ -58,12 +58,6 @@ func (d Decimal) scale() int {
 	return 0
 }
 
-func (d Decimal) isInteger() bool {
-	r := newDec()
-	r.Reduce(d.dec())
-	return r.Exponent >= 0
-}
-
 func (d Decimal) int64Truncated() (int64, bool) {
 	r := newDec()
 	if _, err := decCtx.RoundToIntegralValue(r, truncated(d.dec())); err != nil {

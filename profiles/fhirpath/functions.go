@@ -1136,7 +1136,7 @@ func toDateTime(v Value) (Value, bool) {
 	case DateTime:
 		return x, true
 	case Date:
-		return DateTime{x.dt}, true
+		return DateTime(x), true
 	case String:
 		if d, ok := parseDateTime(string(x)); ok {
 			return d, true

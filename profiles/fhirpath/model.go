@@ -23,8 +23,6 @@ type ElementInfo struct {
 	Path string
 }
 
-func isChoice(info ElementInfo) bool { return len(info.Types) > 1 }
-
 func upperFirst(s string) string {
 	if s == "" || s[0] < 'a' || s[0] > 'z' {
 		return s
@@ -51,8 +49,4 @@ func derivesFrom(m Model, typ, base string) bool {
 		typ = m.BaseType(typ)
 	}
 	return false
-}
-
-func isResourceType(m Model, name string) bool {
-	return name != "" && m != nil && derivesFrom(m, name, "Resource")
 }

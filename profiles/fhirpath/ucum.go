@@ -361,9 +361,3 @@ func unitAlias(u string) string {
 	}
 	return u
 }
-
-// validUnit reports whether a unit is a calendar keyword or a UCUM expression conform understands.
-func validUnit(u string) bool {
-	_, ok := parseUnit(u)
-	return ok
-}
