@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -277,17 +276,4 @@ func renderSuiteText(res *suite.Result) string {
 		counts[conformance.StatusSkipped], counts[conformance.StatusWaived], len(res.Record.Scenarios), res.Record.Duration.Round(time.Millisecond))
 	fmt.Fprintf(&b, "overall: %s\n", strings.ToUpper(string(res.Status)))
 	return b.String()
-}
-
-// writeSuiteFile writes one output file of a suite result.
-func writeSuiteFile(path, format string, res *suite.Result, red *redact.Redactor) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := writeSuiteOutput(f, format, res, red); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
