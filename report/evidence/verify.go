@@ -266,14 +266,7 @@ func (z *zipBundle) read(name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
-	}
-	return data, nil
+	return readAllLimited(rc, name, limit)
 }
 
 func (z *zipBundle) hash(name string) (string, error) {
