@@ -223,6 +223,9 @@ func readInputFile(path string) []validateInput {
 		return []validateInput{{source: path, err: fmt.Errorf("read %s: %w", path, err)}}
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Size() > maxValidateInput {
+		return []validateInput{{source: path, err: fmt.Errorf("read %s: larger than the %d MiB limit for one input", path, maxValidateInput>>20)}}
+	}
 	data, err := readBounded(f, path)
 	return splitInput(path, data, err)
 }
