@@ -1321,28 +1321,8 @@ func addStringFunctions() {
 		}
 		return Collection{String(strings.ReplaceAll(s, pat, rep))}, nil
 	})
-	functions["matches"] = str(1, 1, func(c *evalCtx, e *callExpr, s string, focus Collection) (Collection, error) {
-		pat, ok, err := c.stringArg(e, 0, focus)
-		if err != nil || !ok {
-			return nil, err
-		}
-		re, err := c.regexp(e.at, pat, false)
-		if err != nil {
-			return nil, err
-		}
-		return boolResult(re.MatchString(s))
-	})
-	functions["matchesFull"] = str(1, 1, func(c *evalCtx, e *callExpr, s string, focus Collection) (Collection, error) {
-		pat, ok, err := c.stringArg(e, 0, focus)
-		if err != nil || !ok {
-			return nil, err
-		}
-		re, err := c.regexp(e.at, pat, true)
-		if err != nil {
-			return nil, err
-		}
-		return boolResult(re.MatchString(s))
-	})
+	functions["matches"] = str(1, 1, matchFunc(false))
+	functions["matchesFull"] = str(1, 1, matchFunc(true))
 	functions["replaceMatches"] = str(2, 2, func(c *evalCtx, e *callExpr, s string, focus Collection) (Collection, error) {
 		pat, ok, err := c.stringArg(e, 0, focus)
 		if err != nil || !ok {
@@ -1682,4 +1662,20 @@ func unescapeJSON(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// matchFunc implements matches() and, with full, matchesFull(): whether the
+// focus string matches the regular expression argument.
+func matchFunc(full bool) func(c *evalCtx, e *callExpr, s string, focus Collection) (Collection, error) {
+	return func(c *evalCtx, e *callExpr, s string, focus Collection) (Collection, error) {
+		pat, ok, err := c.stringArg(e, 0, focus)
+		if err != nil || !ok {
+			return nil, err
+		}
+		re, err := c.regexp(e.at, pat, full)
+		if err != nil {
+			return nil, err
+		}
+		return boolResult(re.MatchString(s))
+	}
 }

@@ -243,15 +243,26 @@ func jsonEqual(a, b any, equivalent bool) bool {
 	return false
 }
 
-func (c *evalCtx) compare(e *binExpr, l, r Collection) (Collection, error) {
+// singleOperands returns the one item on each side of a binary operator, as
+// operands; ok is false when either side is empty (the result is then empty)
+// or when a side holds more than one item (err says so).
+func (c *evalCtx) singleOperands(e *binExpr, l, r Collection) (a, b Value, ok bool, err error) {
 	if len(l) == 0 || len(r) == 0 {
-		return nil, nil
+		return nil, nil, false, nil
 	}
 	if len(l) > 1 || len(r) > 1 {
-		return nil, c.errorf(e.at, "'%s' needs single items", e.op)
+		return nil, nil, false, c.errorf(e.at, "'%s' needs single items", e.op)
 	}
-	a, _ := operand(l[0])
-	b, _ := operand(r[0])
+	a, _ = operand(l[0])
+	b, _ = operand(r[0])
+	return a, b, true, nil
+}
+
+func (c *evalCtx) compare(e *binExpr, l, r Collection) (Collection, error) {
+	a, b, ok, err := c.singleOperands(e, l, r)
+	if !ok {
+		return nil, err
+	}
 	cmp, ok, err := compareValues(a, b)
 	if err != nil {
 		return nil, c.errorf(e.at, "%v", err)
@@ -333,14 +344,10 @@ func compareValues(a, b Value) (int, bool, error) {
 }
 
 func (c *evalCtx) arithmetic(e *binExpr, l, r Collection) (Collection, error) {
-	if len(l) == 0 || len(r) == 0 {
-		return nil, nil
+	a, b, ok, err := c.singleOperands(e, l, r)
+	if !ok {
+		return nil, err
 	}
-	if len(l) > 1 || len(r) > 1 {
-		return nil, c.errorf(e.at, "'%s' needs single items", e.op)
-	}
-	a, _ := operand(l[0])
-	b, _ := operand(r[0])
 	if a == nil || b == nil {
 		return nil, nil
 	}
