@@ -153,14 +153,19 @@ func (s *scanner) readString() (string, bool) {
 func (s *scanner) skipString() bool {
 	s.pos++
 	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case '"':
-			s.pos++
+		j := bytes.IndexByte(s.data[s.pos:], '"')
+		if j < 0 {
+			s.pos = len(s.data)
+			return false
+		}
+		end := s.pos + j
+		backslashes := 0
+		for k := end - 1; k >= s.pos && s.data[k] == '\\'; k-- {
+			backslashes++
+		}
+		s.pos = end + 1
+		if backslashes%2 == 0 {
 			return true
-		case '\\':
-			s.pos += 2
-		default:
-			s.pos++
 		}
 	}
 	return false
