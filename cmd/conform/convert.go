@@ -71,13 +71,9 @@ Exit codes: 0 converted, 2 usage, 3 the input could not be read or converted.`)
 			format = "json"
 		}
 	}
-	set, err := pf.load(e)
+	_, m, err := pf.loadModel(e)
 	if err != nil {
 		return failure(e, name, err)
-	}
-	m := set.Model()
-	if m == nil {
-		return failure(e, name, fmt.Errorf("load type model: no R4 base definitions in the loaded packages"))
 	}
 	var res map[string]any
 	if isXML {

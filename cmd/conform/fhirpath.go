@@ -49,13 +49,9 @@ could not be read.`)
 	if fs.NArg() != 1 {
 		return usageError(e, name, "want one EXPRESSION, got %d arguments", fs.NArg())
 	}
-	set, err := pf.load(e)
+	set, m, err := pf.loadModel(e)
 	if err != nil {
 		return failure(e, name, err)
-	}
-	m := set.Model()
-	if m == nil {
-		return failure(e, name, fmt.Errorf("load type model: no R4 base definitions in the loaded packages"))
 	}
 	eng := fhirpath.NewEngine(fhirpath.Options{
 		Model:       fhirpath.FromModel(m),

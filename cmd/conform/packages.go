@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/model"
 	"github.com/nhsconform/conform/profiles/packages"
 )
 
@@ -64,6 +65,20 @@ func (pf *packageFlags) load(e *env) (*packages.Set, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadModel loads the packages as load does and returns them with their R4
+// type model, failing when they do not define the base types.
+func (pf *packageFlags) loadModel(e *env) (*packages.Set, *model.Model, error) {
+	set, err := pf.load(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := set.Model()
+	if m == nil {
+		return nil, nil, errors.New("load type model: no R4 base definitions in the loaded packages")
+	}
+	return set, m, nil
 }
 
 const packagesUsage = `Usage: conform packages SUBCOMMAND [flags] [args]
