@@ -182,7 +182,7 @@ func featureRoot(paths []string) (string, []string, error) {
 		}
 		a, err := filepath.Abs(file)
 		if err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("feature path %s: %w", file, err)
 		}
 		if _, err := os.Stat(a); err != nil {
 			return "", nil, fmt.Errorf("feature path %s: %w", file, err)
@@ -200,7 +200,7 @@ func featureRoot(paths []string) (string, []string, error) {
 	for i, a := range abs {
 		r, err := filepath.Rel(root, a)
 		if err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("feature path %s: %w", a, err)
 		}
 		rel[i] = filepath.ToSlash(r) + lines[i]
 	}
