@@ -89,7 +89,7 @@ func hashFile(path string, budget *int64) (string, error) {
 	}
 	*budget -= n
 	if *budget < 0 {
-		return "", fmt.Errorf("package larger than %d bytes", MaxPackageBytes)
+		return "", fmt.Errorf("read %s: the package is larger than %d bytes", path, MaxPackageBytes)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -81,20 +82,12 @@ func validateAgainst(s *jsonschema.Schema, what string, data []byte) error {
 	}
 	if err := s.Validate(doc); err != nil {
 		var ve *jsonschema.ValidationError
-		if ok := asValidationError(err, &ve); ok {
+		if errors.As(err, &ve) {
 			return &SchemaError{Document: what, Problems: leafProblems(ve, 10)}
 		}
 		return fmt.Errorf("check %s: %w", what, err)
 	}
 	return nil
-}
-
-func asValidationError(err error, target **jsonschema.ValidationError) bool {
-	ve, ok := err.(*jsonschema.ValidationError)
-	if ok {
-		*target = ve
-	}
-	return ok
 }
 
 func leafProblems(ve *jsonschema.ValidationError, limit int) []string {
