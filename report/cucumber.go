@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
@@ -113,7 +114,7 @@ func cucumberStep(s runner.Scenario, st runner.Step) cukeStep {
 	if !strings.HasSuffix(keyword, " ") {
 		keyword += " "
 	}
-	out := cukeStep{Keyword: keyword, Name: st.Text, Line: st.Line, Match: cukeMatch{Location: s.URI + ":" + itoa(st.Line)},
+	out := cukeStep{Keyword: keyword, Name: st.Text, Line: st.Line, Match: cukeMatch{Location: s.URI + ":" + strconv.Itoa(st.Line)},
 		Result: cukeResult{Status: cucumberStatus(st.Status), Error: st.Error, Duration: st.Duration.Nanoseconds()}}
 	for _, ex := range st.Exchanges {
 		data, err := json.Marshal(ex)

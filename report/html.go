@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +85,7 @@ var htmlFuncs = template.FuncMap{
 var htmlTemplate = template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlSource))
 
 func writeHTML(w io.Writer, rec *Record, _ Options) error {
-	page := htmlPage{Rec: rec, Labels: sortedKeys(rec.Labels)}
+	page := htmlPage{Rec: rec, Labels: slices.Sorted(maps.Keys(rec.Labels))}
 	packOf := map[string]string{}
 	for _, p := range rec.Packs {
 		for _, id := range p.Criteria {

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -146,7 +148,7 @@ func writeVerdicts(t *TextStream, rec *Record) {
 		where = "the in-process reference server at " + rec.Target
 	}
 	t.printf("\n%s %s against %s, %s to %s\n", rec.Tool.Name, rec.Tool.Version, where, rec.Started.Format(time.RFC3339), rec.Ended.Format(time.RFC3339))
-	for _, k := range sortedKeys(rec.Labels) {
+	for _, k := range slices.Sorted(maps.Keys(rec.Labels)) {
 		t.printf("  %s: %s\n", k, rec.Labels[k])
 	}
 	if len(rec.Packages) > 0 {

@@ -1,22 +1,11 @@
 package report
 
 import (
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/runner"
 )
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // scenarioCriteria returns the ids of the record's criteria a scenario's
 // tags name (every criterion-like tag when the record has no criteria).
@@ -54,8 +43,4 @@ func (r *Record) packOf(s runner.Scenario) string {
 		}
 	}
 	return ""
-}
-
-func itoa(n int) string {
-	return strconv.Itoa(n)
 }
