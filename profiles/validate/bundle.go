@@ -63,6 +63,9 @@ func (r *run) bundleChecks(res map[string]any) {
 		}
 	}
 	r.bundles = append(r.bundles, idx)
+	if bt == "document" {
+		r.documentChecks(res)
+	}
 }
 
 // bundleResolve finds the entry a reference points to in the innermost Bundle.
