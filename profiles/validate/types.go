@@ -210,6 +210,9 @@ func (r *run) reference(n *node, obj map[string]any) {
 		if res := r.bundleResolve(ref); res != nil {
 			targetType, _ = res["resourceType"].(string)
 		}
+		if params := r.enclosingParameters(); params != nil && !parametersHold(slist(params, "parameter"), strings.SplitN(ref, "/_history/", 2)[0], 0) {
+			r.errorf("structure", "reference-parameters-missing", "Unable to resolve resource with reference '%s'", ref)
+		}
 	}
 	if t, _ := obj["type"].(string); t != "" && targetType != "" && t != targetType {
 		r.errorf("structure", "reference-type-mismatch", "The type '%s' implied by the reference URL %s does not match the stated type %s", targetType, ref, t)
@@ -325,4 +328,43 @@ func (r *run) attachment(obj map[string]any) {
 	if int64(len(raw)) != want {
 		r.errorf("structure", "attachment-size", "Stated Attachment Size %d does not match actual attachment size %d", want, len(raw))
 	}
+}
+
+// enclosingParameters returns the Parameters resource whose parameter holds
+// the resource being validated, when that is the innermost grouping resource.
+func (r *run) enclosingParameters() map[string]any {
+	for i := len(r.resources) - 2; i >= 0; i-- {
+		switch rt, _ := r.resources[i]["resourceType"].(string); rt {
+		case "Parameters":
+			return r.resources[i]
+		case "Bundle":
+			return nil
+		}
+	}
+	return nil
+}
+
+// maxPartDepth bounds the nesting of Parameters parts that is searched.
+const maxPartDepth = 64
+
+// parametersHold reports whether a resource of the parameters or their parts
+// has the Type/id typeID.
+func parametersHold(params []any, typeID string, depth int) bool {
+	if depth > maxPartDepth {
+		return false
+	}
+	for _, p := range params {
+		pm, _ := p.(map[string]any)
+		if res, ok := pm["resource"].(map[string]any); ok {
+			rt, _ := res["resourceType"].(string)
+			id, _ := res["id"].(string)
+			if rt != "" && id != "" && len(typeID) == len(rt)+1+len(id) && strings.HasPrefix(typeID, rt) && typeID[len(rt)] == '/' && strings.HasSuffix(typeID, id) {
+				return true
+			}
+		}
+		if parametersHold(slist(pm, "part"), typeID, depth+1) {
+			return true
+		}
+	}
+	return false
 }
