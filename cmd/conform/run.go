@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"net/http"
 	"os"
@@ -137,7 +138,7 @@ func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, 
 			return nil, nil, fmt.Errorf("environment variable %s is not set", a.secretEnv)
 		}
 	case a.secretFile != "":
-		data, err := os.ReadFile(a.secretFile)
+		data, err := readSecretFile(a.secretFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read client secret: %w", err)
 		}
@@ -148,6 +149,27 @@ func (a *authFlags) build(e *env, red *redact.Redactor) (fhirclient.Authorizer, 
 	red.Add(secret)
 	f, err := auth.NewFetcher(auth.ClientCredentials{TokenURL: a.tokenURL, ClientID: a.clientID, ClientSecret: secret, Scope: a.scope}, tokenClient, red)
 	return f, tlsCfg, err
+}
+
+// maxSecretFile bounds the size of a file holding a client secret.
+const maxSecretFile = 64 << 10
+
+// readSecretFile reads a file holding a secret, refusing one larger than
+// maxSecretFile (a device or a wrong file named by mistake).
+func readSecretFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > maxSecretFile {
+		return nil, fmt.Errorf("%s is larger than %d bytes, too large for a secret", path, maxSecretFile)
+	}
+	return data, nil
 }
 
 // parseHeaders reads repeated "Name: value" flags.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
@@ -49,6 +50,8 @@ func profileArgs(t *testing.T) []string {
 func TestRunUsage(t *testing.T) {
 	srv := runnertest.New("")
 	defer srv.Close()
+	bigSecret := filepath.Join(t.TempDir(), "secret")
+	require.NoError(t, os.WriteFile(bigSecret, bytes.Repeat([]byte("s"), maxSecretFile+1), 0o600))
 	tests := []struct {
 		name    string
 		args    []string
@@ -63,6 +66,7 @@ func TestRunUsage(t *testing.T) {
 		{name: "two stdout outputs", args: []string{"--target", srv.URL, "--features", features("pass"), "-o", "text", "-o", "json"}, wantErr: "only one -o"},
 		{name: "bad header", args: []string{"--target", srv.URL, "--features", features("pass"), "--header", "NoColon"}, wantErr: `want "Name: value"`},
 		{name: "two auth styles", args: []string{"--target", srv.URL, "--features", features("pass"), "--bearer-token-env", "A", "--token-url", "http://x"}, wantErr: "choose one"},
+		{name: "oversized client secret file", args: []string{"--target", srv.URL, "--features", features("pass"), "--token-url", "http://x", "--client-id", "app", "--client-secret-file", bigSecret}, wantErr: "too large for a secret"},
 		{name: "unset token variable", args: []string{"--target", srv.URL, "--features", features("pass"), "--bearer-token-env", "CONFORM_TOKEN"}, wantErr: "CONFORM_TOKEN is not set"},
 		{name: "syntax error", args: []string{"--target", srv.URL, "--features", features("bad/syntax.feature")}, wantErr: "syntax.feature:6:3: expected"},
 		{name: "bad tags", args: []string{"--target", srv.URL, "--features", features("pass"), "--tags", "@a&&"}, wantErr: "is not a tag"},
