@@ -31,8 +31,7 @@ func parseFlags(e *env, fs *pflag.FlagSet, args []string) (conformance.ExitCode,
 	if errors.Is(err, pflag.ErrHelp) {
 		return conformance.ExitPass, true
 	}
-	fmt.Fprintf(e.stderr, "conform %s: %v\nRun 'conform %s --help' for usage.\n", fs.Name(), err, fs.Name())
-	return conformance.ExitUsage, true
+	return usageError(e, fs.Name(), "%v", err), true
 }
 
 // usageError prints a usage error for a subcommand and returns ExitUsage.
