@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -571,6 +572,8 @@ func (r *run) embedded(obj map[string]any, n *node) {
 	top.typ = rt
 	r.resourceWith(obj, p, true)
 	var choices []*plan
+	var profileTypes []string
+	anyType := false
 	for _, t := range n.types {
 		for _, prof := range t.profiles {
 			pp, err := r.v.planFor(prof)
@@ -578,10 +581,18 @@ func (r *run) embedded(obj map[string]any, n *node) {
 				r.warnf("not-found", "profile-unknown", "Profile reference '%s' has not been checked because it could not be found", prof)
 				continue
 			}
-			if pp.typeName == rt {
+			switch {
+			case pp.typeName == rt:
 				choices = append(choices, pp)
+			case pp.typeName == "Resource" || pp.typeName == "DomainResource":
+				anyType = true
+			case !slices.Contains(profileTypes, pp.typeName):
+				profileTypes = append(profileTypes, pp.typeName)
 			}
 		}
+	}
+	if len(choices) == 0 && !anyType && len(profileTypes) > 0 {
+		r.errorf("structure", "resource-type-not-profiled", "The type '%s' is not valid - must be %s", rt, strings.Join(profileTypes, " or "))
 	}
 	switch {
 	case len(choices) == 1:
