@@ -1,7 +1,6 @@
 package refserver
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/fhirjson"
 )
 
 // HTTPErrorCodes is the NHS England code system coding BaRS error responses.
@@ -223,20 +223,15 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) (map[string]an
 	return res, body, nil
 }
 
-// decodeObject decodes one JSON object, keeping numbers as json.Number.
+// decodeObject decodes one JSON object with conform's FHIR JSON reader,
+// keeping numbers as json.Number.
 func decodeObject(body []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid JSON: data after the resource")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
+	obj, err := fhirjson.DecodeObject(body)
+	if errors.Is(err, fhirjson.ErrNotObject) {
 		return nil, errors.New("the body is not a JSON object")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	return obj, nil
 }

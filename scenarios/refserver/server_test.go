@@ -97,6 +97,8 @@ func TestUpdateAsCreateAndErrors(t *testing.T) {
 		{name: "not JSON", method: "POST", target: "/fhir/Patient", body: "{nope", want: 400},
 		{name: "JSON array", method: "POST", target: "/fhir/Patient", body: "[]", want: 400},
 		{name: "trailing data", method: "POST", target: "/fhir/Patient", body: `{"resourceType":"Patient"} {}`, want: 400},
+		{name: "duplicate property", method: "POST", target: "/fhir/Patient", body: `{"resourceType":"Patient","gender":"male","gender":"female"}`, want: 400},
+		{name: "invalid UTF-8", method: "POST", target: "/fhir/Patient", body: "{\"resourceType\":\"Patient\",\"gender\":\"\xff\"}", want: 400},
 		{name: "XML content type", method: "POST", target: "/fhir/Patient", body: "<Patient/>", hdr: map[string]string{"Content-Type": "application/fhir+xml"}, want: 415},
 		{name: "XML accept", method: "GET", target: "/fhir/metadata", hdr: map[string]string{"Accept": "application/fhir+xml"}, want: 406},
 		{name: "xml _format", method: "GET", target: "/fhir/metadata?_format=xml", want: 406},
