@@ -22,6 +22,7 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 	switch rt {
 	case "ValueSet":
 		r.valueSetParameters(res)
+		r.valueSetFilterValues(res)
 		compose, _ := res["compose"].(map[string]any)
 		for _, part := range []string{"include", "exclude"} {
 			for i, inc := range slist(compose, part) {

@@ -221,3 +221,43 @@ func TestCircularProfileDerivation(t *testing.T) {
 		t.Fatal("circular profile derivation did not finish")
 	}
 }
+
+func TestValueSetFilterValues(t *testing.T) {
+	set := loadCore(t)
+	const system = "http://example.org/fhir/CodeSystem/filtered"
+	cs := map[string]any{"resourceType": "CodeSystem", "url": system, "status": "active", "content": "complete",
+		"property": []any{map[string]any{"code": "kind", "type": "code"}, map[string]any{"code": "flag", "type": "boolean"}},
+		"concept":  []any{map[string]any{"code": "a"}, map[string]any{"code": "b"}}}
+	resolve := func(url string) (map[string]any, bool) {
+		if url == system {
+			return cs, true
+		}
+		return set.ResolveJSON(url)
+	}
+	v, err := New(Options{Resolve: resolve})
+	require.NoError(t, err)
+	tests := []struct {
+		name     string
+		property string
+		op       string
+		value    string
+		want     bool
+	}{
+		{name: "known code", property: "kind", op: "=", value: "a"},
+		{name: "unknown code", property: "kind", op: "=", value: "z", want: true},
+		{name: "unknown code in a list", property: "kind", op: "in", value: "a,z", want: true},
+		{name: "boolean", property: "flag", op: "=", value: "true"},
+		{name: "not a boolean", property: "flag", op: "=", value: "1", want: true},
+		{name: "undeclared property", property: "other", op: "=", value: "z"},
+		{name: "hierarchy filter", property: "kind", op: "is-a", value: "z"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vs := `{"resourceType":"ValueSet","url":"http://example.org/fhir/ValueSet/f","status":"active","compose":{"include":[{"system":"` + system +
+				`","filter":[{"property":"` + tc.property + `","op":"` + tc.op + `","value":"` + tc.value + `"}]}]}}`
+			out, err := v.Validate(context.Background(), []byte(vs))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, contains(findings(out, conformance.SeverityError), "valueset-filter-value"), "issues: %+v", out.Issues)
+		})
+	}
+}
