@@ -75,10 +75,18 @@ type node struct {
 	// langControl holds narrative-language-control codes (_yes, _no,
 	// _resource or language codes) of a Narrative element.
 	langControl []string
-	owner       *plan
+	// valueAlternatives lists the extensions that may stand in for an
+	// absent primitive value (ElementDefinition.valueAlternatives).
+	valueAlternatives []string
+	owner             *plan
 	// allowedTypes is the set of type codes the element permits.
 	allowedTypes map[string]bool
 }
+
+const (
+	extValueAlternatives   = "http://hl7.org/fhir/5.0/StructureDefinition/extension-ElementDefinition.valueAlternatives"
+	extValueAlternativesR5 = "http://hl7.org/fhir/StructureDefinition/elementdefinition-valueAlternatives"
+)
 
 type binding struct {
 	strength string
@@ -281,9 +289,15 @@ func compileNode(p *plan, em map[string]any) *node {
 	}
 	n.contentRef = sstr(em, "contentReference")
 	for _, e := range slist(em, "extension") {
-		if m, ok := e.(map[string]any); ok && sstr(m, "url") == "http://hl7.org/fhir/StructureDefinition/narrative-language-control" {
+		m, _ := e.(map[string]any)
+		switch sstr(m, "url") {
+		case "http://hl7.org/fhir/StructureDefinition/narrative-language-control":
 			if c := sstr(m, "valueCode"); c != "" {
 				n.langControl = append(n.langControl, c)
+			}
+		case extValueAlternatives, extValueAlternativesR5:
+			if c := sstr(m, "valueCanonical"); c != "" {
+				n.valueAlternatives = append(n.valueAlternatives, c)
 			}
 		}
 	}

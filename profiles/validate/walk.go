@@ -377,6 +377,8 @@ func (r *run) item(n *node, typ string, val, ext any) {
 		}
 		if em, ok := ext.(map[string]any); ok && len(slist(em, "extension")) == 0 {
 			r.errorf("invariant", "constraint-ele-1", "Constraint failed: ele-1: 'All FHIR elements must have a @value or children' (defined in http://hl7.org/fhir/StructureDefinition/Element)")
+		} else if ok && len(n.valueAlternatives) > 0 && !hasExtension(em, n.valueAlternatives) {
+			r.errorf("invalid", "value-alternative-missing", "The element definition %s in the profile %s requires that if a value is not present, one of the extensions %s must be present", n.path, canonicalOf(n.owner), strings.Join(n.valueAlternatives, ", "))
 		} else if typ == "code" && n.binding != nil && n.binding.strength == "required" {
 			r.errorf("code-invalid", "binding-no-code", "No code provided, and a code is required from the value set '%s'", n.binding.valueSet)
 		}
@@ -653,4 +655,14 @@ func (r *run) oneOfProfiles(obj map[string]any, choices []*plan) {
 		names[i] = canonicalOf(p)
 	}
 	r.errorf("structure", "profile-no-match", "Unable to find a match for the specified profile among choices: %s", strings.Join(names, ", "))
+}
+
+// hasExtension reports whether obj has an extension with one of the URLs.
+func hasExtension(obj map[string]any, urls []string) bool {
+	for _, e := range slist(obj, "extension") {
+		if em, ok := e.(map[string]any); ok && slices.Contains(urls, sstr(em, "url")) {
+			return true
+		}
+	}
+	return false
 }
