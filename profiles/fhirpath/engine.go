@@ -73,11 +73,16 @@ type Engine struct {
 	doc      *document
 	tables   tableModel
 	cached   atomic.Int64
+	cachedRE atomic.Int64
 }
 
 // maxCached bounds the compiled expressions an engine keeps; later ones are
 // compiled on every call.
 const maxCached = 50_000
+
+// maxCachedRegexps bounds the compiled regular expressions an engine keeps:
+// patterns can come from the data, so later ones are compiled on every call.
+const maxCachedRegexps = 10_000
 
 // NewEngine returns an engine with the given options.
 func NewEngine(opts Options) *Engine {
@@ -257,7 +262,9 @@ func (c *evalCtx) regexp(at int, pat string, full bool) (*regexp.Regexp, error) 
 	if err != nil {
 		return nil, c.errorf(at, "invalid regular expression %q: %v", pat, err)
 	}
-	c.eng.regexps.Store(key, re)
+	if c.eng.cachedRE.Add(1) <= maxCachedRegexps {
+		c.eng.regexps.Store(key, re)
+	}
 	return re, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -205,6 +206,20 @@ func TestCancelledContextStopsEvaluation(t *testing.T) {
 	_, err = x.Evaluate(ctx, nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "context canceled")
+}
+
+func TestRegexpCacheIsBounded(t *testing.T) {
+	eng := NewEngine(Options{})
+	patterns := make(Collection, maxCachedRegexps+100)
+	for i := range patterns {
+		patterns[i] = String("p" + strconv.Itoa(i))
+	}
+	got, err := eval(t, eng, nil, "%p.all($this.matches($this))", Env{"p": patterns})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"boolean true"}, literals(got))
+	kept := 0
+	eng.regexps.Range(func(any, any) bool { kept++; return true })
+	assert.Equal(t, maxCachedRegexps, kept)
 }
 
 func TestCompileCachesAndIsConcurrent(t *testing.T) {
