@@ -261,3 +261,30 @@ func TestValueSetFilterValues(t *testing.T) {
 		})
 	}
 }
+
+func TestDiscriminatorPaths(t *testing.T) {
+	v := newCoreValidator(t)
+	tests := []struct {
+		name, path, discriminator string
+		want                      bool
+	}{
+		{name: "extension by url", path: "AuditEvent.agent.extension", discriminator: "url"},
+		{name: "extension by a child it lacks", path: "AuditEvent.agent.extension", discriminator: "type", want: true},
+		{name: "backbone element by its child", path: "AuditEvent.agent", discriminator: "type"},
+		{name: "backbone element by a child it lacks", path: "AuditEvent.agent", discriminator: "colour", want: true},
+		{name: "choice element", path: "AuditEvent.entity.detail", discriminator: "value"},
+		{name: "data type element", path: "AuditEvent.agent.role", discriminator: "coding.code"},
+		{name: "this", path: "AuditEvent.agent.role", discriminator: "$this"},
+		{name: "function", path: "AuditEvent.agent.who", discriminator: "resolve()"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sd := `{"resourceType":"StructureDefinition","url":"http://example.org/fhir/StructureDefinition/ae","name":"AE","status":"draft","kind":"resource","abstract":false,"type":"AuditEvent",` +
+				`"baseDefinition":"http://hl7.org/fhir/StructureDefinition/AuditEvent","derivation":"constraint","differential":{"element":[{"id":"` + tc.path + `","path":"` + tc.path +
+				`","slicing":{"discriminator":[{"type":"value","path":"` + tc.discriminator + `"}],"rules":"open"}}]}}`
+			out, err := v.Validate(context.Background(), []byte(sd))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, contains(findings(out, conformance.SeverityError), "discriminator-path-invalid"), "issues: %+v", out.Issues)
+		})
+	}
+}

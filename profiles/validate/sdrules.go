@@ -1,0 +1,98 @@
+package validate
+
+import (
+	"strings"
+)
+
+// discriminatorPaths checks that the first step of each slicing
+// discriminator path of a StructureDefinition's differential names an
+// element of the sliced element: a child of a backbone element, or an
+// element of the sliced element's data type.
+func (r *run) discriminatorPaths(sd map[string]any, typ string) {
+	base, err := r.v.typePlan(typ)
+	if err != nil {
+		return
+	}
+	diff, _ := sd["differential"].(map[string]any)
+	for i, e := range slist(diff, "element") {
+		em, _ := e.(map[string]any)
+		slicing, _ := em["slicing"].(map[string]any)
+		path := sstr(em, "path")
+		if slicing == nil || path == "" {
+			continue
+		}
+		for di, d := range slist(slicing, "discriminator") {
+			dm, _ := d.(map[string]any)
+			step := firstDiscriminatorStep(sstr(dm, "path"))
+			if step == "" || r.elementHasChild(base, em, path, step) {
+				continue
+			}
+			r.push("differential", "differential", -1, "")
+			r.push("element", "element", i, "")
+			r.push("slicing", "slicing", -1, "")
+			r.push("discriminator", "discriminator", di, "")
+			r.errorf("invalid", "discriminator-path-invalid", "The discriminator path '%s' does not appear to be valid for the element that is being sliced '%s'", sstr(dm, "path"), path)
+			r.pop()
+			r.pop()
+			r.pop()
+			r.pop()
+		}
+	}
+}
+
+// firstDiscriminatorStep returns the element name a discriminator path
+// starts with, or "" when it starts with something other than a name
+// ($this, a function).
+func firstDiscriminatorStep(path string) string {
+	step, _, _ := strings.Cut(path, ".")
+	if step == "" || strings.ContainsAny(step, "$(%[") {
+		return ""
+	}
+	return step
+}
+
+// elementHasChild reports whether the element at path (differential element
+// em over the base plan) has a child named step; it also reports true when
+// the element's types are unknown.
+func (r *run) elementHasChild(base *plan, em map[string]any, path, step string) bool {
+	n, known := base.byPath[path]
+	codes := []string{}
+	for _, t := range slist(em, "type") {
+		if tm, ok := t.(map[string]any); ok {
+			codes = append(codes, normaliseTypeCode(tm))
+		}
+	}
+	if len(codes) == 0 {
+		if !known {
+			return true
+		}
+		for _, t := range n.types {
+			codes = append(codes, t.code)
+		}
+	}
+	if len(codes) == 0 {
+		return true
+	}
+	for _, code := range codes {
+		if code == "BackboneElement" || code == "Element" && known && len(n.children) > 0 {
+			if _, ok := base.byPath[path+"."+step]; ok {
+				return true
+			}
+			if _, ok := base.byPath[path+"."+step+"[x]"]; ok {
+				return true
+			}
+			continue
+		}
+		tp, err := r.v.typePlan(code)
+		if err != nil || tp.kind == "resource" {
+			return true
+		}
+		if _, ok := tp.byPath[code+"."+step]; ok {
+			return true
+		}
+		if _, ok := tp.byPath[code+"."+step+"[x]"]; ok {
+			return true
+		}
+	}
+	return false
+}
