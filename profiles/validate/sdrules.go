@@ -96,3 +96,38 @@ func (r *run) elementHasChild(base *plan, em map[string]any, path, step string) 
 	}
 	return false
 }
+
+// inheritedFixedValues checks that a differential does not change a fixed
+// value its base definition already sets: a derived profile can only
+// constrain further.
+func (r *run) inheritedFixedValues(sd map[string]any) {
+	baseURL := sstr(sd, "baseDefinition")
+	if baseURL == "" || sstr(sd, "derivation") != "constraint" {
+		return
+	}
+	base, err := r.v.planFor(baseURL)
+	if err != nil {
+		return
+	}
+	diff, _ := sd["differential"].(map[string]any)
+	for i, e := range slist(diff, "element") {
+		em, _ := e.(map[string]any)
+		if strings.Contains(sstr(em, "id"), ":") || sstr(em, "sliceName") != "" {
+			continue
+		}
+		n, ok := base.byPath[sstr(em, "path")]
+		if !ok || n.fixed == nil {
+			continue
+		}
+		for k, v := range em {
+			if !strings.HasPrefix(k, "fixed") || jsonEqual(v, n.fixed) {
+				continue
+			}
+			r.push("differential", "differential", -1, "")
+			r.push("element", "element", i, "")
+			r.errorf("invalid", "fixed-value-changed", "Value is '%s' but is fixed to '%s' in the profile %s, because the value must match the fixed value defined in the base definition", short(v), short(n.fixed), baseURL)
+			r.pop()
+			r.pop()
+		}
+	}
+}

@@ -288,3 +288,25 @@ func TestDiscriminatorPaths(t *testing.T) {
 		})
 	}
 }
+
+func TestInheritedFixedValues(t *testing.T) {
+	v := newCoreValidator(t)
+	const base = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
+	tests := []struct {
+		name, url string
+		want      bool
+	}{
+		{name: "same fixed url", url: base},
+		{name: "changed fixed url", url: "http://example.org/fhir/StructureDefinition/birth-place", want: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sd := `{"resourceType":"StructureDefinition","url":"http://example.org/fhir/StructureDefinition/birth-place","name":"BirthPlace","status":"draft","kind":"complex-type","abstract":false,` +
+				`"context":[{"type":"element","expression":"Patient"}],"type":"Extension","baseDefinition":"` + base + `","derivation":"constraint",` +
+				`"differential":{"element":[{"id":"Extension.url","path":"Extension.url","fixedUri":"` + tc.url + `"}]}}`
+			out, err := v.Validate(context.Background(), []byte(sd))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, contains(findings(out, conformance.SeverityError), "fixed-value-changed"), "issues: %+v", out.Issues)
+		})
+	}
+}
