@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -61,17 +62,7 @@ var htmlFuncs = template.FuncMap{
 		}
 		return b.String()
 	},
-	"pretty": func(body string) string {
-		var v any
-		if json.Unmarshal([]byte(body), &v) != nil {
-			return body
-		}
-		out, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return body
-		}
-		return string(out)
-	},
+	"pretty": prettyJSON,
 	"exchangeResult": func(ex fhirclient.Exchange) string {
 		if ex.Status != 0 {
 			return fmt.Sprint(ex.Status)
@@ -80,6 +71,16 @@ var htmlFuncs = template.FuncMap{
 	},
 	"label": func(rec *Record, k string) string { return rec.Labels[k] },
 	"count": func(m map[conformance.Status]int, s conformance.Status) int { return m[s] },
+}
+
+// prettyJSON indents a JSON body as received, keeping its property order and
+// the text of its numbers (1.50 stays 1.50); anything else is returned as is.
+func prettyJSON(body string) string {
+	var b bytes.Buffer
+	if json.Indent(&b, []byte(body), "", "  ") != nil {
+		return body
+	}
+	return b.String()
 }
 
 var htmlTemplate = template.Must(template.New("report").Funcs(htmlFuncs).Parse(htmlSource))

@@ -119,3 +119,21 @@ func TestHTMLRendersInHeadlessChromium(t *testing.T) {
 		assert.Greater(t, blue, 500, "the header is drawn in NHS blue")
 	})
 }
+
+func TestPrettyJSONKeepsTheBodyAsReceived(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string
+	}{
+		{name: "property order and decimal text kept", body: `{"resourceType":"Observation","valueQuantity":{"value":1.50,"unit":"mg"},"id":"o1"}`,
+			want: "{\n  \"resourceType\": \"Observation\",\n  \"valueQuantity\": {\n    \"value\": 1.50,\n    \"unit\": \"mg\"\n  },\n  \"id\": \"o1\"\n}"},
+		{name: "large integer kept", body: `{"n":12345678901234567890}`, want: "{\n  \"n\": 12345678901234567890\n}"},
+		{name: "not JSON returned as is", body: `<Patient/>`, want: `<Patient/>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, prettyJSON(tc.body))
+		})
+	}
+}
