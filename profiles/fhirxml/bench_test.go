@@ -41,42 +41,31 @@ func loadBenchExamples(b *testing.B) ([]map[string]any, [][]byte, *fhirxml.Encod
 
 func BenchmarkDecode(b *testing.B) {
 	_, xmls, _, dec := loadBenchExamples(b)
-	size := 0
-	for _, x := range xmls {
-		size += len(x)
-	}
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	defer reportCPU(b, size)()
-	for b.Loop() {
-		for _, x := range xmls {
-			if _, err := dec.Decode(x); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	benchEach(b, xmls, xmls, func(x []byte) error {
+		_, err := dec.Decode(x)
+		return err
+	})
 }
 
 func BenchmarkEncode(b *testing.B) {
 	res, xmls, enc, _ := loadBenchExamples(b)
-	size := 0
-	for _, x := range xmls {
-		size += len(x)
-	}
-	b.SetBytes(int64(size))
-	b.ReportAllocs()
-	defer reportCPU(b, size)()
-	for b.Loop() {
-		for _, r := range res {
-			if _, err := enc.Encode(r); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	benchEach(b, xmls, res, func(r map[string]any) error {
+		_, err := enc.Encode(r)
+		return err
+	})
 }
 
 func BenchmarkPeek(b *testing.B) {
 	_, xmls, _, _ := loadBenchExamples(b)
+	benchEach(b, xmls, xmls, func(x []byte) error {
+		_, err := fhirxml.Peek(x)
+		return err
+	})
+}
+
+// benchEach times op over every input per iteration, reporting throughput
+// as the size of the examples' XML.
+func benchEach[T any](b *testing.B, xmls [][]byte, inputs []T, op func(T) error) {
 	size := 0
 	for _, x := range xmls {
 		size += len(x)
@@ -85,8 +74,8 @@ func BenchmarkPeek(b *testing.B) {
 	b.ReportAllocs()
 	defer reportCPU(b, size)()
 	for b.Loop() {
-		for _, x := range xmls {
-			if _, err := fhirxml.Peek(x); err != nil {
+		for _, in := range inputs {
+			if err := op(in); err != nil {
 				b.Fatal(err)
 			}
 		}
