@@ -259,7 +259,7 @@ func (r *run) allowedTargets(n *node) ([]string, bool) {
 		}
 		for _, tp := range t.targets {
 			name := strings.TrimPrefix(tp, model(""))
-			if name == tp || strings.Contains(name, "/") {
+			if name == tp || strings.Contains(name, "/") || !r.isResourceType(name) {
 				if p, err := r.v.planFor(tp); err == nil {
 					name = p.typeName
 				} else {
