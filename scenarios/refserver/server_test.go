@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -835,4 +836,25 @@ func TestTransactionPreparedAgainWhenTheStoreChangesDuringValidation(t *testing.
 	assert.Equal(t, "200 OK", r.str("entry", "0", "response", "status"), "the second preparation sees the concurrent create and updates it")
 	assert.Equal(t, concurrent.str("id"), r.str("entry", "0", "resource", "id"))
 	assert.Equal(t, jsonInt(1), e.do("GET", "/fhir/Encounter?identifier=RACE", nil, nil).body["total"])
+}
+
+func TestTruncateKeepsWholeCharacters(t *testing.T) {
+	tests := []struct {
+		name string
+		s    string
+		n    int
+		want string
+	}{
+		{name: "short kept", s: "Patient", n: 100, want: "Patient"},
+		{name: "ASCII cut", s: "abcdef", n: 3, want: "abc..."},
+		{name: "cut inside a character backs off", s: "ab€cd", n: 3, want: "ab..."},
+		{name: "cut after a character", s: "ab€cd", n: 5, want: "ab€..."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := truncate(tc.s, tc.n)
+			assert.Equal(t, tc.want, got)
+			assert.True(t, utf8.ValidString(got))
+		})
+	}
 }
