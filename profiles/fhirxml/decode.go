@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/model"
@@ -174,9 +175,14 @@ func (r *reader) text() {
 	}
 }
 
+// truncate shortens s to at most n bytes, not splitting a UTF-8 character,
+// and marks the cut with "...".
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "..."
 }

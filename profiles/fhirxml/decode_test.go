@@ -164,6 +164,16 @@ func TestDecodeIssues(t *testing.T) {
 	}
 }
 
+func TestDecodeIssueQuotesLongTextWithoutSplittingACharacter(t *testing.T) {
+	dec := fhirxml.NewDecoder(modeltest.Core(t))
+	xml := `<Patient xmlns="http://hl7.org/fhir"><id value="p"/>` + strings.Repeat("a", 39) + "€€€</Patient>"
+	_, issues, err := dec.DecodeIssues([]byte(xml))
+	require.NoError(t, err)
+	require.Len(t, issues, 1)
+	assert.Equal(t, "XML_TEXT_NOT_ALLOWED", issues[0].MessageID)
+	assert.Contains(t, issues[0].Message, `"`+strings.Repeat("a", 39)+`..."`)
+}
+
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
