@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -185,12 +184,9 @@ func readRecordBytes(p string) ([]byte, error) {
 				return nil, fmt.Errorf("read run record %s: %w", p, err)
 			}
 			defer rc.Close()
-			data, err := io.ReadAll(io.LimitReader(rc, MaxRecordBytes+1))
+			data, err := readBounded(rc, MaxRecordBytes)
 			if err != nil {
 				return nil, fmt.Errorf("read run record %s: %w", p, err)
-			}
-			if int64(len(data)) > MaxRecordBytes {
-				return nil, fmt.Errorf("read run record %s: larger than %d bytes", p, MaxRecordBytes)
 			}
 			return data, nil
 		}
@@ -208,12 +204,9 @@ func readLimited(p string) ([]byte, error) {
 		return nil, fmt.Errorf("read run record: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxRecordBytes+1))
+	data, err := readBounded(f, MaxRecordBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read run record %s: %w", p, err)
-	}
-	if int64(len(data)) > MaxRecordBytes {
-		return nil, fmt.Errorf("read run record %s: larger than %d bytes", p, MaxRecordBytes)
 	}
 	return data, nil
 }

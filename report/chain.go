@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -160,12 +159,9 @@ func zipManifest(p string) ([]byte, error) {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		defer rc.Close()
-		data, err := io.ReadAll(io.LimitReader(rc, maxManifestBytes+1))
+		data, err := readBounded(rc, maxManifestBytes)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		if len(data) > maxManifestBytes {
-			return nil, fmt.Errorf("%s: manifest larger than %d bytes", p, maxManifestBytes)
+			return nil, fmt.Errorf("%s: manifest %w", p, err)
 		}
 		return data, nil
 	}

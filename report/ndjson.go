@@ -170,9 +170,9 @@ func (n *ndjsonWriter) source(fsys fs.FS, uri string, pickles map[pickleKey]*mes
 	if err != nil {
 		return nil
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSourceBytes+1))
+	data, err := readBounded(f, maxSourceBytes)
 	f.Close()
-	if err != nil || len(data) > maxSourceBytes {
+	if err != nil {
 		return nil
 	}
 	doc, err := gherkin.ParseGherkinDocument(bytes.NewReader(data), n.id)

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/nhsconform/conform/conformance"
@@ -43,4 +45,17 @@ func (r *Record) packOf(s runner.Scenario) string {
 		}
 	}
 	return ""
+}
+
+// readBounded reads r to its end, failing with "larger than N bytes" when it
+// holds more than limit bytes.
+func readBounded(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	return data, nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -55,12 +54,9 @@ func LoadWaivers(path string) ([]conformance.Waiver, error) {
 		return nil, fmt.Errorf("read waivers: %w", err)
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxWaiversBytes+1))
+	data, err := readBounded(f, MaxWaiversBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read waivers %s: %w", path, err)
-	}
-	if len(data) > MaxWaiversBytes {
-		return nil, fmt.Errorf("read waivers %s: larger than %d bytes", path, MaxWaiversBytes)
 	}
 	ws, err := ParseWaivers(data)
 	if err != nil {
