@@ -88,3 +88,24 @@ func BenchmarkDecodeClinicalEncodingJSON(b *testing.B) {
 		return dec.Decode(&v)
 	})
 }
+
+// BenchmarkLocateClinical finds the positions of a few elements of each
+// clinical example with one Locator per document, as validation does.
+func BenchmarkLocateClinical(b *testing.B) {
+	docs := clinicalDocs(b)
+	paths := [][]Step{
+		{Key("text"), Key("div")},
+		{Key("code"), Key("coding"), Index(0), Key("system")},
+		{Key("subject"), Key("reference")},
+		{Key("id")},
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, d := range docs {
+			l := NewLocator(d)
+			for _, p := range paths {
+				l.Locate(p)
+			}
+		}
+	}
+}

@@ -230,14 +230,25 @@ type container struct {
 	elems  []int
 }
 
+// member is one property of an object: name holds the key's bytes as they
+// stand in the document (without quotes), escaped marks keys that need
+// decoding before comparison.
 type member struct {
-	name         string
+	name         []byte
+	escaped      bool
 	keyAt, valAt int
 }
 
-func (c *container) member(name string) (member, bool) {
+func (c *container) member(data []byte, name string) (member, bool) {
 	for _, m := range c.keys {
-		if m.name == name {
+		if !m.escaped {
+			if string(m.name) == name {
+				return m, true
+			}
+			continue
+		}
+		d := decoder{data: data, pos: m.keyAt}
+		if v, err := d.str(); err == nil && v == name {
 			return m, true
 		}
 	}
@@ -263,7 +274,7 @@ func (l *Locator) Locate(path []Step) (line, column int, ok bool) {
 			return 0, 0, false
 		}
 		if st.Index < 0 {
-			m, found := c.member(st.Key)
+			m, found := c.member(l.data, st.Key)
 			if !found {
 				return 0, 0, false
 			}
@@ -283,10 +294,13 @@ func (l *Locator) Locate(path []Step) (line, column int, ok bool) {
 func (l *Locator) position(offset int) (int, int) {
 	if l.lineStarts == nil {
 		l.lineStarts = make([]int, 1, bytes.Count(l.data, []byte{'\n'})+1)
-		for i, b := range l.data {
-			if b == '\n' {
-				l.lineStarts = append(l.lineStarts, i+1)
+		for i := 0; ; {
+			j := bytes.IndexByte(l.data[i:], '\n')
+			if j < 0 {
+				break
 			}
+			i += j + 1
+			l.lineStarts = append(l.lineStarts, i)
 		}
 	}
 	lo, hi := 0, len(l.lineStarts)-1
@@ -319,17 +333,18 @@ func (l *Locator) container(pos int) *container {
 				break
 			}
 			keyAt := s.pos
-			name, ok := s.readString()
-			if !ok {
+			if !s.skipString() {
 				break
 			}
+			raw := s.data[keyAt+1 : s.pos-1]
+			escaped := bytes.IndexByte(raw, '\\') >= 0
 			s.space()
 			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 				break
 			}
 			s.pos++
 			s.space()
-			c.keys = append(c.keys, member{name, keyAt, s.pos})
+			c.keys = append(c.keys, member{raw, escaped, keyAt, s.pos})
 			if !s.skipValue(0) {
 				break
 			}
