@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // plan is a StructureDefinition compiled for validation: its snapshot as a
@@ -81,6 +82,8 @@ type node struct {
 	owner             *plan
 	// allowedTypes is the set of type codes the element permits.
 	allowedTypes map[string]bool
+	// targetTypes caches the resource types a Reference element allows.
+	targetTypes atomic.Pointer[targetTypes]
 }
 
 const (

@@ -47,7 +47,7 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 	case "StructureDefinition":
 		t, _ := res["type"].(string)
 		if t != "" && !strings.Contains(t, ":") {
-			if _, err := r.v.typePlan(t); err != nil {
+			if _, err := r.typePlan(t); err != nil {
 				r.push("type", "type", -1, "")
 				r.errorf("invalid", "structuredefinition-type-unknown", "The type %s is not legal because it is not defined in the FHIR specification. Other types must have a namespace on them", t)
 				r.pop()

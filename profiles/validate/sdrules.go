@@ -9,7 +9,7 @@ import (
 // element of the sliced element: a child of a backbone element, or an
 // element of the sliced element's data type.
 func (r *run) discriminatorPaths(sd map[string]any, typ string) {
-	base, err := r.v.typePlan(typ)
+	base, err := r.typePlan(typ)
 	if err != nil {
 		return
 	}
@@ -83,7 +83,7 @@ func (r *run) elementHasChild(base *plan, em map[string]any, path, step string) 
 			}
 			continue
 		}
-		tp, err := r.v.typePlan(code)
+		tp, err := r.typePlan(code)
 		if err != nil || tp.kind == "resource" {
 			return true
 		}

@@ -249,6 +249,22 @@ func typeFromURL(ref string) string {
 }
 
 func (r *run) allowedTargets(n *node) ([]string, bool) {
+	if t := n.targetTypes.Load(); t != nil {
+		return t.names, t.any
+	}
+	names, anyTarget := r.targetTypesOf(n)
+	n.targetTypes.Store(&targetTypes{names: names, any: anyTarget})
+	return names, anyTarget
+}
+
+// targetTypes are the resource types a Reference element allows; any is
+// true when it allows every type.
+type targetTypes struct {
+	names []string
+	any   bool
+}
+
+func (r *run) targetTypesOf(n *node) ([]string, bool) {
 	var out []string
 	for _, t := range n.types {
 		if t.code != "Reference" {

@@ -41,6 +41,21 @@ type run struct {
 	nodes []*fhirpath.Node
 	kids  map[kidKey][]*fhirpath.Node
 	loc   *fhirjson.Locator
+	// types caches the Validator's type plans for this run.
+	types map[string]*planEntry
+}
+
+// typePlan is Validator.typePlan through the run's own cache.
+func (r *run) typePlan(name string) (*plan, error) {
+	if pe, ok := r.types[name]; ok {
+		return pe.p, pe.err
+	}
+	p, err := r.v.typePlan(name)
+	if r.types == nil {
+		r.types = make(map[string]*planEntry, 32)
+	}
+	r.types[name] = &planEntry{p, err}
+	return p, err
 }
 
 func (r *run) push(key, expr string, index int, suffix string) {
@@ -363,7 +378,7 @@ func isPrimitive(typ string) bool {
 func (r *run) item(n *node, typ string, val, ext any) {
 	if ext != nil {
 		if em, ok := ext.(map[string]any); ok {
-			if ep, err := r.v.typePlan("Element"); err == nil {
+			if ep, err := r.typePlan("Element"); err == nil {
 				r.object(em, ep.root, false)
 			}
 		} else {
@@ -437,7 +452,7 @@ func (r *run) isResourceType(typ string) bool {
 	if typ == "" || typ[0] < 'A' || typ[0] > 'Z' {
 		return false
 	}
-	p, err := r.v.typePlan(typ)
+	p, err := r.typePlan(typ)
 	return err == nil && p.kind == "resource"
 }
 
@@ -474,10 +489,10 @@ func (r *run) complex(n *node, typ string, obj map[string]any) {
 		var p *plan
 		var err error
 		if prof == "" {
-			p, err = r.v.typePlan(typ)
+			p, err = r.typePlan(typ)
 		} else if p, err = r.v.planFor(prof); err != nil {
 			r.errorf("not-found", "type-profile-unknown", "Unknown profile %s", prof)
-			p, err = r.v.typePlan(typ)
+			p, err = r.typePlan(typ)
 		}
 		if err != nil {
 			r.errorf("structure", "type-unknown", "Unknown type '%s'", typ)
@@ -503,7 +518,7 @@ func (r *run) extension(obj map[string]any) {
 	url, ok := obj["url"].(string)
 	if !ok || url == "" {
 		r.errorf("structure", "extension-no-url", "Extension.url is required in order to identify, use and validate the extension")
-		if ep, err := r.v.typePlan("Extension"); err == nil {
+		if ep, err := r.typePlan("Extension"); err == nil {
 			r.object(obj, ep.root, false)
 		}
 		return
@@ -512,7 +527,7 @@ func (r *run) extension(obj map[string]any) {
 	if err != nil || p.typeName != "Extension" {
 		if allowedUnknownExtension(url) {
 			r.warnf("structure", "extension-unknown-allowed", "Unknown extension %s", url)
-			if ep, perr := r.v.typePlan("Extension"); perr == nil {
+			if ep, perr := r.typePlan("Extension"); perr == nil {
 				r.object(obj, ep.root, false)
 			}
 			return
@@ -521,13 +536,13 @@ func (r *run) extension(obj map[string]any) {
 			if len(r.path) < 2 || r.path[len(r.path)-2].typ != "Extension" {
 				r.errorf("structure", "extension-url-relative", "Extension.url must be an absolute URL")
 			}
-			if ep, perr := r.v.typePlan("Extension"); perr == nil {
+			if ep, perr := r.typePlan("Extension"); perr == nil {
 				r.object(obj, ep.root, false)
 			}
 			return
 		}
 		r.errorf("structure", "extension-unknown", "The extension %s could not be found so is not allowed here", url)
-		if ep, perr := r.v.typePlan("Extension"); perr == nil {
+		if ep, perr := r.typePlan("Extension"); perr == nil {
 			r.object(obj, ep.root, false)
 		}
 		return
@@ -545,7 +560,7 @@ func (r *run) embedded(obj map[string]any, n *node) {
 		r.errorf("structure", "resource-type-missing", "Unable to find resourceType property")
 		return
 	}
-	p, err := r.v.typePlan(rt)
+	p, err := r.typePlan(rt)
 	if err != nil || p.kind != "resource" {
 		r.errorf("structure", "resource-type-unknown", "Unknown resource type '%s'", rt)
 		return
