@@ -149,6 +149,7 @@ func TestHostileInput(t *testing.T) {
 		wide[fmt.Sprintf("k%06d", i)] = "v"
 	}
 	wideNode := eng.Resource(wide)
+	emptyKeyNode := eng.Resource(map[string]any{"resourceType": "Observation", "": map[string]any{}, "valueQuantity": map[string]any{}})
 	tests := []struct {
 		name    string
 		input   *Node
@@ -169,6 +170,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "endless repeat is stopped", expr: "1.repeat($this + 1).count()", wantErr: "exceed"},
 		{name: "doubling strings are stopped", expr: "'ab'.repeat($this & $this).count()", wantErr: "longer than"},
 		{name: "unknown variable", expr: "%nope", wantErr: "unknown variable %nope"},
+		{name: "empty property name beside a choice element", input: emptyKeyNode, expr: "value.exists() and children().count() = 1", want: []string{"boolean true"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

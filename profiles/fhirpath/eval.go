@@ -265,7 +265,7 @@ func (c *evalCtx) typedChildren(n *Node, obj map[string]any, name string, info E
 			}
 		}
 		for key, v := range obj {
-			if key[0] != '_' || len(key) <= len(name)+1 || !strings.HasPrefix(key[1:], name) {
+			if len(key) <= len(name)+1 || key[0] != '_' || !strings.HasPrefix(key[1:], name) {
 				continue
 			}
 			if _, has := obj[key[1:]]; has {
@@ -408,7 +408,7 @@ func (c *evalCtx) allChildren(n *Node, out Collection) Collection {
 	}
 	keys, hasExt := sortedKeys(obj)
 	for _, key := range keys {
-		if key == "resourceType" || key == "fhir_comments" {
+		if key == "resourceType" || key == "fhir_comments" || key == "" {
 			continue
 		}
 		raw := key
