@@ -89,11 +89,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 		if c.key == "dom-6" && r.inContained() {
 			continue
 		}
-		expr := c.expression
-		if fixed, ok := correctedInvariants[c.key]; ok && c.source == "" || ok && strings.HasPrefix(c.source, "http://hl7.org/fhir/StructureDefinition/") {
-			expr = fixed
-		}
-		e, err := r.v.expression(expr)
+		e, usesResource, err := r.constraintExpression(c)
 		if err != nil {
 			r.warnf("processing", "constraint-unparsable", "Constraint %s could not be compiled: %v", c.key, err)
 			continue
@@ -111,7 +107,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 			}
 		}
 		var vars fhirpath.Env
-		if (strings.Contains(expr, "%resource") || strings.Contains(expr, "%rootResource")) && !coreDefinition(n.owner.url) {
+		if usesResource && !coreDefinition(n.owner.url) {
 			if env == nil {
 				env, _ = evalGuarded(func() (fhirpath.Env, error) { return r.constraintEnv(), nil })
 			}
@@ -236,4 +232,27 @@ func (r *run) constraintEnv() fhirpath.Env {
 // specification defines it (the resource itself at its root).
 func coreDefinition(url string) bool {
 	return strings.HasPrefix(url, "http://hl7.org/fhir/StructureDefinition/")
+}
+
+// constraintExpression compiles a constraint's expression (or its corrected
+// form) once per constraint, and says whether it uses %resource or
+// %rootResource.
+func (r *run) constraintExpression(c *constraint) (*fhirpath.Expression, bool, error) {
+	if ce := c.compiled.Load(); ce != nil {
+		return ce.e, ce.usesResource, ce.err
+	}
+	expr := c.expression
+	if fixed, ok := correctedInvariants[c.key]; ok && c.source == "" || ok && strings.HasPrefix(c.source, "http://hl7.org/fhir/StructureDefinition/") {
+		expr = fixed
+	}
+	e, err := r.v.expression(expr)
+	usesResource := strings.Contains(expr, "%resource") || strings.Contains(expr, "%rootResource")
+	c.compiled.Store(&compiledConstraint{e: e, err: err, usesResource: usesResource})
+	return e, usesResource, err
+}
+
+type compiledConstraint struct {
+	e            *fhirpath.Expression
+	err          error
+	usesResource bool
 }

@@ -99,6 +99,8 @@ type binding struct {
 type constraint struct {
 	key, severity, human, expression string
 	source                           string
+	// compiled caches the compiled expression.
+	compiled atomic.Pointer[compiledConstraint]
 }
 
 type discriminator struct {
