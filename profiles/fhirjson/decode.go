@@ -32,6 +32,8 @@ const (
 	KindInvalidUTF8
 	// KindTooDeep is nesting deeper than MaxDepth.
 	KindTooDeep
+	// KindTrailingData is content after the end of the document.
+	KindTrailingData
 )
 
 // SyntaxError reports why a document could not be read and where.
@@ -68,7 +70,7 @@ func Decode(data []byte) (any, error) {
 	}
 	d.skipSpace()
 	if d.pos < len(d.data) {
-		return nil, d.fail(KindSyntax, "unexpected content after the end of the JSON document")
+		return nil, d.fail(KindTrailingData, "unexpected content after the end of the JSON document")
 	}
 	return v, nil
 }

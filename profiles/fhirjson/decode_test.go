@@ -57,7 +57,7 @@ func TestDecodeRejects(t *testing.T) {
 		{name: "unquoted key", in: "{a: 1}", kind: KindSyntax, msgContain: "quoted property name"},
 		{name: "comment", in: "{/* c */}", kind: KindSyntax},
 		{name: "leading zero", in: "[01]", kind: KindSyntax},
-		{name: "trailing garbage", in: "{} x", kind: KindSyntax, msgContain: "after the end"},
+		{name: "trailing garbage", in: "{} x", kind: KindTrailingData, msgContain: "after the end"},
 		{name: "control character", in: "[\"a\tb\"]", kind: KindSyntax},
 		{name: "truncated", in: `{"a": "b`, kind: KindSyntax, msgContain: "unterminated"},
 		{name: "empty", in: ``, kind: KindSyntax},

@@ -9,10 +9,9 @@
 package packages
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nhsconform/conform/profiles/fhirjson"
 	"io"
 	"os"
 	"sync"
@@ -160,19 +159,19 @@ func (r *Resource) decode() (map[string]any, error) {
 }
 
 // DecodeJSON decodes one JSON object (after an optional UTF-8 byte order
-// mark) into the shared in-memory shape, rejecting trailing data.
+// mark) into the shared in-memory shape with profiles/fhirjson, rejecting
+// trailing data, duplicate keys and invalid UTF-8.
 func DecodeJSON(data []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(trimBOM(data)))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("malformed json: %w", err)
-	}
-	if m == nil {
+	m, err := fhirjson.DecodeObject(data)
+	if errors.Is(err, fhirjson.ErrNotObject) {
 		return nil, errors.New("malformed json: not an object")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("malformed json: data after the object")
+	var se *fhirjson.SyntaxError
+	if errors.As(err, &se) && se.Kind == fhirjson.KindTrailingData {
+		return nil, fmt.Errorf("malformed json: data after the object at line %d, column %d", se.Line, se.Column)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("malformed json: %w", err)
 	}
 	return m, nil
 }

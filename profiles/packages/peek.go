@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nhsconform/conform/profiles/fhirjson"
 	"unicode/utf8"
 
 	"github.com/nhsconform/conform/profiles/fhirxml"
 )
 
-// Summary is the top-level identity of a resource, read without decoding the
-// whole resource into memory.
+// Summary is the top-level identity of a resource.
 type Summary struct {
 	ResourceType string `json:"resourceType"`
 	ID           string `json:"id,omitempty"`
@@ -43,30 +43,29 @@ func rawString(r json.RawMessage) string {
 	return s
 }
 
-// PeekJSON checks that data is one well-formed JSON object and returns its
-// top-level identity fields. It returns ErrNotResource when the object has no
+// PeekJSON checks that data is one JSON object DecodeJSON accepts (well
+// formed, valid UTF-8, no duplicate keys) and returns its top-level identity
+// fields. It returns ErrNotResource when the object has no
 // string resourceType.
 func PeekJSON(data []byte) (Summary, error) {
-	data = bytes.TrimLeft(trimBOM(data), " \t\r\n")
-	if len(data) == 0 || data[0] != '{' {
-		if len(data) > 0 && json.Valid(data) {
-			return Summary{}, ErrNotResource
-		}
-		return Summary{}, errors.New("malformed json: not an object")
-	}
-	var js map[string]json.RawMessage
-	if err := json.Unmarshal(data, &js); err != nil {
+	v, err := fhirjson.Decode(data)
+	if err != nil {
 		return Summary{}, fmt.Errorf("malformed json: %w", err)
 	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return Summary{}, ErrNotResource
+	}
+	str := func(k string) string { s, _ := m[k].(string); return s }
 	s := Summary{
-		ResourceType: rawString(js["resourceType"]),
-		ID:           rawString(js["id"]),
-		URL:          rawString(js["url"]),
-		Version:      rawString(js["version"]),
-		Name:         rawString(js["name"]),
-		Kind:         rawString(js["kind"]),
-		Type:         rawString(js["type"]),
-		Derivation:   rawString(js["derivation"]),
+		ResourceType: str("resourceType"),
+		ID:           str("id"),
+		URL:          str("url"),
+		Version:      str("version"),
+		Name:         str("name"),
+		Kind:         str("kind"),
+		Type:         str("type"),
+		Derivation:   str("derivation"),
 	}
 	if s.ResourceType == "" {
 		return Summary{}, ErrNotResource
