@@ -56,6 +56,7 @@ func (r *run) canonicalResource(res map[string]any, rt string) {
 		r.elementPaths(res, t)
 		r.discriminatorPaths(res, t)
 		r.inheritedFixedValues(res)
+		r.typeProfiles(res)
 	case "CodeSystem":
 		codes, uris := map[string]bool{}, map[string]bool{}
 		for i, p := range slist(res, "property") {

@@ -131,3 +131,60 @@ func (r *run) inheritedFixedValues(sd map[string]any) {
 		}
 	}
 }
+
+// typeProfiles checks that each profile an element type of a
+// StructureDefinition's differential names is a profile of that type.
+func (r *run) typeProfiles(sd map[string]any) {
+	diff, _ := sd["differential"].(map[string]any)
+	for i, e := range slist(diff, "element") {
+		em, _ := e.(map[string]any)
+		for ti, t := range slist(em, "type") {
+			tm, _ := t.(map[string]any)
+			code := normaliseTypeCode(tm)
+			if code == "" || strings.Contains(code, ":") {
+				continue
+			}
+			for pi, p := range slist(tm, "profile") {
+				url, _ := p.(string)
+				prof, ok := r.v.opts.Resolve(url)
+				if !ok {
+					continue
+				}
+				if pt := sstr(prof, "type"); pt != "" && !r.instanceOf(prof, code) {
+					r.push("differential", "differential", -1, "")
+					r.push("element", "element", i, "")
+					r.push("type", "type", ti, "")
+					r.push("profile", "profile", pi, "")
+					r.errorf("invalid", "type-profile-wrong-type", "Profile %s is for type %s, but the %s element has type %s", url, pt, sstr(em, "path"), code)
+					r.pop()
+					r.pop()
+					r.pop()
+					r.pop()
+				}
+			}
+		}
+	}
+}
+
+// maxBaseDepth bounds the chain of base definitions that is followed.
+const maxBaseDepth = 32
+
+// instanceOf reports whether the definition sd is of type code: its own type,
+// or the type of an abstract base (Resource, DomainResource, Element ...) it
+// specialises, as the HL7 validator decides.
+func (r *run) instanceOf(sd map[string]any, code string) bool {
+	for depth := 0; sd != nil && depth < maxBaseDepth; depth++ {
+		if sstr(sd, "type") == code || sstr(sd, "url") == code {
+			return true
+		}
+		base, ok := r.v.opts.Resolve(sstr(sd, "baseDefinition"))
+		if !ok {
+			return false
+		}
+		if abstract, _ := base["abstract"].(bool); !abstract && sstr(base, "kind") != "logical" {
+			return false
+		}
+		sd = base
+	}
+	return false
+}

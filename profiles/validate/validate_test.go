@@ -310,3 +310,26 @@ func TestInheritedFixedValues(t *testing.T) {
 		})
 	}
 }
+
+func TestTypeProfiles(t *testing.T) {
+	v := newCoreValidator(t)
+	tests := []struct {
+		name, path, code, profile string
+		want                      bool
+	}{
+		{name: "constraint on the type", path: "Observation.valueQuantity", code: "Quantity", profile: "http://hl7.org/fhir/StructureDefinition/SimpleQuantity"},
+		{name: "specialisation of a concrete type", path: "Observation.valueQuantity", code: "Quantity", profile: "http://hl7.org/fhir/StructureDefinition/Count", want: true},
+		{name: "resource for Resource", path: "Observation.contained", code: "Resource", profile: "http://hl7.org/fhir/StructureDefinition/Patient"},
+		{name: "other type", path: "Observation.subject", code: "Reference", profile: "http://hl7.org/fhir/StructureDefinition/Patient", want: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sd := `{"resourceType":"StructureDefinition","url":"http://example.org/fhir/StructureDefinition/o","name":"O","status":"draft","kind":"resource","abstract":false,"type":"Observation",` +
+				`"baseDefinition":"http://hl7.org/fhir/StructureDefinition/Observation","derivation":"constraint","differential":{"element":[{"id":"` + tc.path + `","path":"` + tc.path +
+				`","type":[{"code":"` + tc.code + `","profile":["` + tc.profile + `"]}]}]}}`
+			out, err := v.Validate(context.Background(), []byte(sd))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, contains(findings(out, conformance.SeverityError), "type-profile-wrong-type"), "issues: %+v", out.Issues)
+		})
+	}
+}
