@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -63,8 +64,11 @@ func (r *run) bundleChecks(res map[string]any) {
 		}
 	}
 	r.bundles = append(r.bundles, idx)
-	if bt == "document" {
+	switch bt {
+	case "document":
 		r.documentChecks(res)
+	case "searchset":
+		r.searchsetEntries(res)
 	}
 }
 
@@ -102,4 +106,51 @@ func typeIDTail(url string) string {
 		return ""
 	}
 	return tail
+}
+
+// searchsetEntries checks the matches of a searchset Bundle: each has an id
+// and a resource type the search (the self link's type or _type) asks for.
+func (r *run) searchsetEntries(bundle map[string]any) {
+	types := searchTypes(bundle)
+	for i, e := range slist(bundle, "entry") {
+		em, _ := e.(map[string]any)
+		search, _ := em["search"].(map[string]any)
+		res, _ := em["resource"].(map[string]any)
+		if res == nil || sstr(search, "mode") != "match" {
+			continue
+		}
+		r.push("entry", "entry", i, "")
+		r.push("resource", "resource", -1, "")
+		if sstr(res, "id") == "" {
+			r.errorf("invalid", "searchset-match-no-id", "Search results must have ids")
+		}
+		if rt := sstr(res, "resourceType"); len(types) > 0 && !slices.Contains(types, rt) {
+			r.errorf("invalid", "searchset-match-type", "This is not a matching resource type for the specified search (%s expecting [%s])", rt, strings.Join(types, ", "))
+		}
+		r.pop()
+		r.pop()
+	}
+}
+
+// searchTypes returns the resource types the self link of a searchset asks
+// for, or nil when it does not say.
+func searchTypes(bundle map[string]any) []string {
+	for _, l := range slist(bundle, "link") {
+		lm, _ := l.(map[string]any)
+		if sstr(lm, "relation") != "self" {
+			continue
+		}
+		path, query, _ := strings.Cut(sstr(lm, "url"), "?")
+		for _, p := range strings.Split(query, "&") {
+			if v, ok := strings.CutPrefix(p, "_type="); ok && v != "" {
+				return strings.Split(v, ",")
+			}
+		}
+		last := path[strings.LastIndexByte(path, '/')+1:]
+		if last != "" && last[0] >= 'A' && last[0] <= 'Z' && !strings.HasPrefix(last, "$") {
+			return []string{last}
+		}
+		return nil
+	}
+	return nil
 }

@@ -61,6 +61,9 @@ func TestValidateFindings(t *testing.T) {
 		{name: "bundle reference resolved by fullUrl", resource: `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:3b8c5f1e-1111-4a2b-9c3d-1234567890ab","resource":{"resourceType":"Medication"}},{"fullUrl":"urn:uuid:3b8c5f1e-2222-4a2b-9c3d-1234567890ab","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:3b8c5f1e-1111-4a2b-9c3d-1234567890ab"}}}]}`, wantErrors: []string{"reference-wrong-target"}},
 		{name: "reference between parameters", resource: `{"resourceType":"Parameters","parameter":[{"name":"a","resource":{"resourceType":"Patient","id":"1"}},{"name":"b","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/1"}}}]}`},
 		{name: "reference missing from parameters", resource: `{"resourceType":"Parameters","parameter":[{"name":"a","resource":{"resourceType":"Patient","id":"1"}},{"name":"b","resource":{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/2"}}}]}`, wantErrors: []string{"reference-parameters-missing"}},
+		{name: "searchset match", resource: `{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"http://example.org/fhir/Patient?name=x"}],"entry":[{"fullUrl":"http://example.org/fhir/Patient/1","resource":{"resourceType":"Patient","id":"1"},"search":{"mode":"match"}}]}`},
+		{name: "searchset match without id", resource: `{"resourceType":"Bundle","type":"searchset","entry":[{"fullUrl":"urn:uuid:3b8c5f1e-1111-4a2b-9c3d-1234567890ab","resource":{"resourceType":"Patient"},"search":{"mode":"match"}}]}`, wantErrors: []string{"searchset-match-no-id"}},
+		{name: "searchset match of another type", resource: `{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"http://example.org/fhir/Patient?name=x"}],"entry":[{"fullUrl":"http://example.org/fhir/Observation/1","resource":{"resourceType":"Observation","id":"1","status":"final","code":{"text":"x"}},"search":{"mode":"match"}}]}`, wantErrors: []string{"searchset-match-type"}},
 		{name: "duplicate key", resource: `{"resourceType":"Patient","active":true,"active":false}`, wantErrors: []string{"json-duplicate-key"}},
 		{name: "invalid UTF-8", resource: "{\"resourceType\":\"Patient\",\"name\":[{\"family\":\"\xff\"}]}", wantErrors: []string{"json-invalid-utf8"}},
 		{name: "too deep", resource: `{"resourceType":"Patient","extension":` + strings.Repeat(`[{"extension":`, 200) + `[]` + strings.Repeat(`}]`, 200) + `}`, wantErrors: []string{"json-too-deep"}},
@@ -249,6 +252,7 @@ func TestValueSetFilterValues(t *testing.T) {
 		{name: "boolean", property: "flag", op: "=", value: "true"},
 		{name: "not a boolean", property: "flag", op: "=", value: "1", want: true},
 		{name: "undeclared property", property: "other", op: "=", value: "z"},
+		{name: "standard boolean property", property: "notSelectable", op: "=", value: "1", want: true},
 		{name: "hierarchy filter", property: "kind", op: "is-a", value: "z"},
 	}
 	for _, tc := range tests {

@@ -5,7 +5,8 @@ import (
 )
 
 // valueSetFilterValues checks the values of ValueSet.compose filters on
-// properties that the included, loaded code system declares: a code must be a
+// properties that the included, loaded code system declares (or the standard
+// boolean concept properties): a code must be a
 // code of that system, a Coding (system#code) a code of its complete loaded
 // system, a boolean true or false.
 func (r *run) valueSetFilterValues(vs map[string]any) {
@@ -17,11 +18,11 @@ func (r *run) valueSetFilterValues(vs map[string]any) {
 			if system == "" || len(slist(im, "filter")) == 0 {
 				continue
 			}
-			csRes, ok := r.v.opts.Resolve(system)
-			if !ok {
-				continue
-			}
 			types := map[string]string{}
+			for k, v := range standardConceptProperties {
+				types[k] = v
+			}
+			csRes, _ := r.v.opts.Resolve(system)
 			for _, p := range slist(csRes, "property") {
 				pm, _ := p.(map[string]any)
 				types[sstr(pm, "code")] = sstr(pm, "type")
@@ -85,3 +86,7 @@ func (r *run) unknownCode(system, code string) string {
 	}
 	return "Unknown code '" + code + "' in the CodeSystem '" + system + "'"
 }
+
+// standardConceptProperties are the boolean properties of
+// http://hl7.org/fhir/concept-properties that any code system may use.
+var standardConceptProperties = map[string]string{"notSelectable": "boolean", "inactive": "boolean"}
