@@ -176,6 +176,8 @@ func (r *run) resourceChecks(res map[string]any, rt string) {
 		r.bundleChecks(res)
 	case "QuestionnaireResponse":
 		r.questionnaireResponse(res)
+	case "MeasureReport":
+		r.measureReportStratifiers(res)
 	}
 	r.containedReferenced(res)
 	r.canonicalResource(res, rt)
