@@ -33,7 +33,12 @@ type typeRef struct {
 	code     string
 	profiles []string
 	targets  []string
+	// profileElement is the element of the first profile the type stands
+	// for (elementdefinition-profile-element), by element id.
+	profileElement string
 }
+
+const extProfileElement = "http://hl7.org/fhir/StructureDefinition/elementdefinition-profile-element"
 
 // childRef is one JSON property name of a child element, with the type of
 // its value and precomputed names.
@@ -317,9 +322,18 @@ func compileNode(p *plan, em map[string]any) *node {
 			continue
 		}
 		tr := typeRef{code: normaliseTypeCode(tm)}
-		for _, pr := range slist(tm, "profile") {
+		profileExts := slist(tm, "_profile")
+		for i, pr := range slist(tm, "profile") {
 			if s, ok := pr.(string); ok {
 				tr.profiles = append(tr.profiles, s)
+				if i < len(profileExts) {
+					pm, _ := profileExts[i].(map[string]any)
+					for _, e := range slist(pm, "extension") {
+						if em, ok := e.(map[string]any); ok && sstr(em, "url") == extProfileElement && tr.profileElement == "" {
+							tr.profileElement = sstr(em, "valueString")
+						}
+					}
+				}
 			}
 		}
 		for _, pr := range slist(tm, "targetProfile") {

@@ -98,6 +98,12 @@ func (r *run) itemInSlice(s *node, it sliceItem) {
 		}
 	}
 	r.item(s, typ, it.value, nil)
+	if m, ok := it.value.(map[string]any); ok {
+		if pe := r.profileElementNode(s); pe != nil && pe != s {
+			r.object(m, pe, false)
+			r.constraints(pe, m, typ)
+		}
+	}
 }
 
 // checkValueRules runs the fixed, pattern, binding and constraint checks of n.
@@ -277,7 +283,9 @@ func (r *run) sliceNodeAt(s *node, steps []string) *node {
 		}
 		next := childNamed(n, st)
 		if next == nil {
-			if p := r.typeProfilePlan(n); p != nil {
+			if pe := r.profileElementNode(n); pe != nil {
+				next = childNamed(pe, st)
+			} else if p := r.typeProfilePlan(n); p != nil {
 				next = childNamed(p.root, st)
 			}
 		}
@@ -302,6 +310,18 @@ func (r *run) typeProfilePlan(n *node) *plan {
 
 // sliceValueAt finds the fixed or pattern value a slice requires at a path.
 func (r *run) sliceValueAt(s *node, steps []string) (any, bool) {
+	if v, ok := r.sliceValueWithin(s, steps); ok {
+		return v, true
+	}
+	if pe := r.profileElementNode(s); pe != nil && pe != s {
+		return r.sliceValueWithin(pe, steps)
+	}
+	return nil, false
+}
+
+// sliceValueWithin finds the fixed or pattern value at a path below s,
+// through its inline children or its type profile.
+func (r *run) sliceValueWithin(s *node, steps []string) (any, bool) {
 	if len(steps) == 1 && steps[0] == "url" {
 		for _, t := range s.types {
 			if t.code == "Extension" && len(t.profiles) > 0 && s.content() == nil {
@@ -320,7 +340,9 @@ func (r *run) sliceValueAt(s *node, steps []string) (any, bool) {
 		}
 		next := childNamed(n, st)
 		if next == nil {
-			if p := r.typeProfilePlan(n); p != nil {
+			if pe := r.profileElementNode(n); pe != nil {
+				next = childNamed(pe, st)
+			} else if p := r.typeProfilePlan(n); p != nil {
 				next = childNamed(p.root, st)
 			}
 		}
@@ -375,4 +397,37 @@ func valuesAt(v any, steps []string) []any {
 		cur = next
 	}
 	return cur
+}
+
+// profileElementNode returns the element of another profile that a type of n
+// names with elementdefinition-profile-element (an element id such as
+// Composition.section:codeB), or nil.
+func (r *run) profileElementNode(n *node) *node {
+	for _, t := range n.types {
+		if t.profileElement == "" || len(t.profiles) == 0 {
+			continue
+		}
+		p, err := r.v.planFor(t.profiles[0])
+		if err != nil {
+			return nil
+		}
+		return nodeByID(p, t.profileElement)
+	}
+	return nil
+}
+
+// nodeByID finds the node of a plan with an element id: a path, with
+// :sliceName after the sliced step.
+func nodeByID(p *plan, id string) *node {
+	path, slice, _ := strings.Cut(id, ":")
+	if n, ok := p.byPath[path]; ok && slice == "" {
+		return n
+	} else if ok && !strings.Contains(slice, ".") {
+		for _, s := range n.slices {
+			if s.sliceName == slice {
+				return s
+			}
+		}
+	}
+	return nil
 }
