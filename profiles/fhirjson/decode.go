@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -305,6 +306,9 @@ func (d *decoder) str() (string, error) {
 func (d *decoder) escapedStr(start int) (string, error) {
 	buf := d.scratch[:0]
 	defer func() { d.scratch = buf[:0] }()
+	if end := (&scanner{data: d.data, pos: start - 1}); end.skipString() {
+		buf = slices.Grow(buf, end.pos-start)
+	}
 	i := start
 	for i < len(d.data) {
 		c := d.data[i]
