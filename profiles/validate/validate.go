@@ -382,11 +382,16 @@ func (v *Validator) systemKind(url string) string {
 
 // typePlan returns the plan of the base definition of a FHIR type.
 func (v *Validator) typePlan(name string) (*plan, error) {
+	pe := v.typePlanEntry(name)
+	return pe.p, pe.err
+}
+
+func (v *Validator) typePlanEntry(name string) *planEntry {
 	if e, ok := v.typePlans.Load(name); ok {
-		pe := e.(*planEntry)
-		return pe.p, pe.err
+		return e.(*planEntry)
 	}
 	p, err := v.planFor(model(name))
-	v.typePlans.Store(name, &planEntry{p, err})
-	return p, err
+	pe := &planEntry{p, err}
+	v.typePlans.Store(name, pe)
+	return pe
 }

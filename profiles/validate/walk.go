@@ -50,12 +50,12 @@ func (r *run) typePlan(name string) (*plan, error) {
 	if pe, ok := r.types[name]; ok {
 		return pe.p, pe.err
 	}
-	p, err := r.v.typePlan(name)
+	pe := r.v.typePlanEntry(name)
 	if r.types == nil {
-		r.types = make(map[string]*planEntry, 32)
+		r.types = make(map[string]*planEntry, 16)
 	}
-	r.types[name] = &planEntry{p, err}
-	return p, err
+	r.types[name] = pe
+	return pe.p, pe.err
 }
 
 func (r *run) push(key, expr string, index int, suffix string) {
