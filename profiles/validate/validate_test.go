@@ -173,6 +173,12 @@ func FuzzValidate(f *testing.F) {
 		`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient"}}]}`,
 		`{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1"}]},"valueQuantity":{"value":1}}`,
 		`{"resourceType":"Patient","contained":[{"resourceType":"Patient","id":"a"}],"link":[{"other":{"reference":"#a"},"type":"seealso"}]}`,
+		`{"resourceType":"Bundle","type":"document","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Composition","subject":{"reference":"Patient/1/_history/2"},"section":[{"entry":[{"reference":"urn:uuid:2"}],"section":[{}]}]}},{"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient","id":"1"}}]}`,
+		`{"resourceType":"Bundle","type":"searchset","link":[{"relation":"self","url":"?_type=Patient,"}],"entry":[{"search":{"mode":"match"},"resource":{"resourceType":"Patient"}}]}`,
+		`{"resourceType":"Parameters","parameter":[{"name":"a","part":[{"name":"b","resource":{"resourceType":"Observation","subject":{"reference":"Patient/1"}}}]}]}`,
+		`{"resourceType":"StructureDefinition","type":"Patient","baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint","differential":{"element":[{"path":"Patient.name","slicing":{"discriminator":[{"type":"value","path":"x.y"}]},"type":[{"code":"HumanName","profile":["http://hl7.org/fhir/StructureDefinition/Count"]}],"fixedString":"a"}]}}`,
+		`{"resourceType":"ValueSet","compose":{"include":[{"system":"http://hl7.org/fhir/administrative-gender","filter":[{"property":"notSelectable","op":"in","value":"true,,x"}]}]}}`,
+		`{"resourceType":"MeasureReport","measure":"http://example.org/m","group":[{"stratifier":[{"code":[{}]}]}]}`,
 	} {
 		f.Add([]byte(s))
 	}
