@@ -361,6 +361,35 @@ func TestGenerateErrors(t *testing.T) {
 	}
 }
 
+func TestLooseningKeepsTheSnapshotBesideTheError(t *testing.T) {
+	sd := profile(testSD+"o", fhirSD+"Observation", "Observation", el("Observation.subject", "max", "*"))
+	gen := generatorWith(t, sd)
+	for name, generate := range map[string]func() (map[string]any, []Warning, error){
+		"Generate":    func() (map[string]any, []Warning, error) { return gen.Generate(sd) },
+		"SnapshotFor": func() (map[string]any, []Warning, error) { return gen.SnapshotFor(testSD + "o") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, _, err := generate()
+			var le *LooseningError
+			require.ErrorAs(t, err, &le)
+			require.NotNil(t, got, "the snapshot is returned with the error")
+			subject := elementByID(t, got, "Observation.subject")
+			assert.Equal(t, "*", subject["max"], "the derived max is applied, as the reference implementation does")
+		})
+	}
+}
+
+func elementByID(t *testing.T, sd map[string]any, id string) map[string]any {
+	t.Helper()
+	for _, e := range elementsOf(sd, "snapshot") {
+		if str(e, "id") == id {
+			return e
+		}
+	}
+	t.Fatalf("no element %s in the snapshot", id)
+	return nil
+}
+
 func TestSnapshotForIsSharedAndConcurrent(t *testing.T) {
 	ext := profile(testSD+"e", fhirSD+"Extension", "Extension", el("Extension.value[x]", "type", typ("string")))
 	p := profile(testSD+"p", fhirSD+"Patient", "Patient", el("Patient.extension:e", "type", typ("Extension", testSD+"e")))

@@ -5,6 +5,13 @@ import (
 	"strings"
 )
 
+// loosen records the first place the differential loosens its base.
+func (w *walker) loosen(e *LooseningError) {
+	if w.loosened == nil {
+		w.loosened = e
+	}
+}
+
 // merge applies the differential element d to out (a copy of the base
 // element), as the reference implementation's updateFromDefinition does.
 func (w *walker) merge(out, d element) error {
@@ -21,7 +28,7 @@ func (w *walker) merge(out, d element) error {
 				return w.fail(at, "min is not an integer")
 			}
 			if bm, ok := minOf(out); ok && dm < bm && sliceName(d) == "" {
-				return &LooseningError{Profile: w.url, Path: at, Property: "min", Base: strconv.Itoa(bm), Derived: strconv.Itoa(dm)}
+				w.loosen(&LooseningError{Profile: w.url, Path: at, Property: "min", Base: strconv.Itoa(bm), Derived: strconv.Itoa(dm)})
 			}
 			out[k] = v
 		case "max":
@@ -30,7 +37,7 @@ func (w *walker) merge(out, d element) error {
 				return w.fail(at, "max %v is not an integer or *", v)
 			}
 			if bm, ok := maxOf(out); ok && largerMax(dm, bm) {
-				return &LooseningError{Profile: w.url, Path: at, Property: "max", Base: bm, Derived: dm}
+				w.loosen(&LooseningError{Profile: w.url, Path: at, Property: "max", Base: bm, Derived: dm})
 			}
 			out[k] = v
 		case "type":

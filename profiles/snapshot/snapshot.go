@@ -65,7 +65,10 @@ func (e *DefinitionError) Error() string {
 }
 
 // LooseningError means a differential loosens its base: a lower min or a
-// higher max than the base element allows.
+// higher max than the base element allows. The profile is in error, yet the
+// generation still returns the snapshot beside it, with the derived values
+// applied as the reference implementation does, so that a validator may judge
+// instances against it as the HL7 validator would.
 type LooseningError struct {
 	Profile string
 	Path    string
@@ -140,15 +143,12 @@ func (g *Generator) SnapshotFor(url string) (map[string]any, []Warning, error) {
 // Generate builds a snapshot for sd from its differential, ignoring any
 // snapshot sd already has. Base definitions and type profiles come from
 // SnapshotFor. sd is not modified; the result is a new top-level map that
-// shares sd's other properties.
+// shares sd's other properties. With a *LooseningError the snapshot is
+// returned too; with any other error it is nil.
 func (g *Generator) Generate(sd map[string]any) (map[string]any, []Warning, error) {
 	g.genMu.Lock()
 	defer g.genMu.Unlock()
-	out, warnings, err := g.generate(sd, nil)
-	if err != nil {
-		return nil, warnings, err
-	}
-	return out, warnings, nil
+	return g.generate(sd, nil)
 }
 
 // snapshotLocked is SnapshotFor with genMu held; chain lists the definitions
@@ -244,6 +244,9 @@ func (g *Generator) generate(sd map[string]any, chain []string) (map[string]any,
 		list[i] = e
 	}
 	out["snapshot"] = map[string]any{"element": list}
+	if w.loosened != nil {
+		return out, w.warnings, fmt.Errorf("generate snapshot of %s: %w", url, w.loosened)
+	}
 	return out, w.warnings, nil
 }
 

@@ -19,6 +19,10 @@ type walker struct {
 	chain    []string
 	result   []element
 	warnings []Warning
+	// loosened holds the first place the differential loosens its base; the
+	// derived value is applied, as the reference implementation does, and
+	// the generation ends with this error beside the snapshot.
+	loosened *LooseningError
 }
 
 // pathMap translates base element paths into the differential's paths (src)

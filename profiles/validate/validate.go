@@ -27,6 +27,9 @@ import (
 type ResolveFunc func(canonical string) (map[string]any, bool)
 
 // SnapshotFunc generates the snapshot of a differential-only StructureDefinition.
+// A snapshot returned together with an error (a profile that loosens its base,
+// see snapshot.LooseningError) is used: the error is the profile's own defect,
+// which the HL7 validator reports when validating the profile, not its instances.
 type SnapshotFunc func(sd map[string]any) (map[string]any, error)
 
 // XMLDecodeFunc converts a FHIR XML resource into the shared JSON representation.
@@ -152,7 +155,7 @@ func (v *Validator) compile(canonical string) (*plan, error) {
 			return nil, &ProfileError{URL: canonical, Reason: "has no snapshot and no snapshot generator is configured"}
 		}
 		full, err := v.opts.Snapshot(sd)
-		if err != nil {
+		if err != nil && full == nil {
 			return nil, &ProfileError{URL: canonical, Reason: "generate snapshot: " + err.Error()}
 		}
 		sd = full
