@@ -6,38 +6,19 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/profiles/packages"
+	"github.com/nhsconform/conform/profiles/packages/packagestest"
 )
 
-var (
-	coreOnce sync.Once
-	coreSet  *packages.Set
-	coreErr  error
-)
-
-// coreSet loads hl7.fhir.r4.core and hl7.terminology.r4 once per test binary.
+// loadCore returns hl7.fhir.r4.core and hl7.terminology.r4, opened once per test binary.
 func loadCore(t testing.TB) *packages.Set {
 	t.Helper()
-	coreOnce.Do(func() {
-		var pkgs []*packages.Package
-		for _, f := range []string{"fhir/packages/hl7.fhir.r4.core-4.0.1.tgz", "fhir/packages/hl7.terminology.r4-7.0.1.tgz"} {
-			p, err := packages.Open(conformancetest.Shared(t, f))
-			if err != nil {
-				coreErr = err
-				return
-			}
-			pkgs = append(pkgs, p)
-		}
-		coreSet = packages.NewSet(pkgs...)
-	})
-	require.NoError(t, coreErr)
-	return coreSet
+	return packagestest.Set(t, packagestest.Core, packagestest.Terminology)
 }
 
 func newCoreValidator(t testing.TB) *Validator {
