@@ -324,8 +324,15 @@ func (d *decoder) escapedStr(start int) (string, error) {
 			d.pos = i
 			return "", d.fail(KindSyntax, "control character %s in string", quoteByte(c))
 		case c != '\\':
-			buf = append(buf, c)
-			i++
+			j := i + 1
+			for j < len(d.data) {
+				if b := d.data[j]; b == '"' || b == '\\' || b < 0x20 {
+					break
+				}
+				j++
+			}
+			buf = append(buf, d.data[i:j]...)
+			i = j
 			continue
 		}
 		i++
