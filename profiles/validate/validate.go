@@ -68,6 +68,8 @@ type Validator struct {
 	systemKinds sync.Map // url -> string (resource type or "")
 	// typePlans caches the plans of base types by type name.
 	typePlans sync.Map // type name -> *planEntry
+	// runs keeps released runs so their slices and caches are reused.
+	runs sync.Pool
 }
 
 type compiled struct {
@@ -219,7 +221,8 @@ func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...s
 // ValidateResource validates an already decoded resource. source, when not
 // nil, is the JSON it was decoded from and gives issues their line and column.
 func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, source []byte, profiles ...string) (conformance.Outcome, error) {
-	r := &run{v: v, ctx: ctx, source: source, root: res}
+	r := v.newRun(ctx, source, res)
+	defer v.releaseRun(r)
 	out := conformance.Outcome{}
 	rt, _ := res["resourceType"].(string)
 	if rt == "" {
@@ -284,6 +287,38 @@ func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, so
 		return conformance.Outcome{}, fmt.Errorf("validate %s: %w", rt, err)
 	}
 	return r.outcome(out), nil
+}
+
+// maxReusedKids bounds the node cache kept for the next run, so one large
+// Bundle does not make clearing it costly for every later resource.
+const maxReusedKids = 256
+
+func (v *Validator) newRun(ctx context.Context, source []byte, root map[string]any) *run {
+	r, _ := v.runs.Get().(*run)
+	if r == nil {
+		r = &run{v: v}
+	}
+	r.ctx, r.source, r.root = ctx, source, root
+	return r
+}
+
+// releaseRun returns r to the pool keeping its type plan cache (a cache of
+// the Validator's own) and the capacity of its stacks, holding nothing of
+// the resource just validated.
+func (v *Validator) releaseRun(r *run) {
+	path, nodes := r.path[:cap(r.path)], r.nodes[:cap(r.nodes)]
+	resources, bundles := r.resources[:cap(r.resources)], r.bundles[:cap(r.bundles)]
+	clear(path)
+	clear(nodes)
+	clear(resources)
+	clear(bundles)
+	kids := r.kids
+	if len(kids) > maxReusedKids {
+		kids = nil
+	}
+	clear(kids)
+	*r = run{v: v, types: r.types, path: path[:0], nodes: nodes[:0], resources: resources[:0], bundles: bundles[:0], kids: kids}
+	v.runs.Put(r)
 }
 
 func canonicalOf(p *plan) string {

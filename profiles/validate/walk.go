@@ -133,8 +133,8 @@ func (r *run) infof(code, id, format string, args ...any) {
 
 func (r *run) validateRoot(res map[string]any, base *plan, extra []*plan) {
 	rt := base.typeName
-	r.path = []seg{{expr: rt, index: -1, typ: rt}}
-	r.nodes = []*fhirpath.Node{nil}
+	r.path = append(r.path[:0], seg{expr: rt, index: -1, typ: rt})
+	r.nodes = append(r.nodes[:0], nil)
 	r.resourceWith(res, base, true)
 	for _, p := range extra {
 		r.resourceWith(res, p, false)
