@@ -178,7 +178,8 @@ func (x *Expression) Evaluate(ctx context.Context, input *Node, env Env) (res Co
 	*c = evalCtx{ctx: ctx, eng: x.eng, model: x.eng.opts.Model, tables: x.eng.tables, src: x.src, strict: x.eng.opts.Strict, env: env, input: input, options: &x.eng.opts}
 	var focus Collection
 	if input != nil {
-		focus = Collection{input}
+		c.focus[0] = input
+		focus = c.focus[:1:1]
 	}
 	c.this = focus
 	defer func() {
@@ -188,7 +189,11 @@ func (x *Expression) Evaluate(ctx context.Context, input *Node, env Env) (res Co
 		*c = evalCtx{}
 		ctxPool.Put(c)
 	}()
-	return x.root.eval(c, focus)
+	res, err = x.root.eval(c, focus)
+	if cap(res) > 0 && &res[:cap(res)][cap(res)-1] == &c.focus[0] {
+		res = append(make(Collection, 0, len(res)), res...)
+	}
+	return res, err
 }
 
 // Resource returns the root node of a decoded resource, typed by its resourceType.

@@ -24,6 +24,8 @@ type evalCtx struct {
 	tables  tableModel
 	// descendants memoises descendants() of single nodes within one evaluation.
 	descendants map[*Node]Collection
+	// focus backs the one-node input collection of an evaluation.
+	focus [1]Value
 }
 
 func (c *evalCtx) errorf(at int, format string, args ...any) error {
