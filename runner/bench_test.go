@@ -6,12 +6,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/profiles/fhirpath"
 	"github.com/nhsconform/conform/runner/runnertest"
 	"github.com/nhsconform/conform/runner/steps"
@@ -49,13 +49,13 @@ func BenchmarkStepOverhead(b *testing.B) {
 	var rawTotal, runTotal, rawCPU, runCPU time.Duration
 	b.ResetTimer()
 	for b.Loop() {
-		c0 := cpuTime()
+		c0 := conformancetest.ProcessCPU()
 		rawTotal += raw()
-		c1 := cpuTime()
+		c1 := conformancetest.ProcessCPU()
 		start := time.Now()
 		rec, err := Run(context.Background(), cfg)
 		runTotal += time.Since(start)
-		runCPU += cpuTime() - c1
+		runCPU += conformancetest.ProcessCPU() - c1
 		rawCPU += c1 - c0
 		if err != nil || rec.ExitCode() != conformance.ExitPass {
 			b.Fatalf("run failed: %v %+v", err, rec)
@@ -66,16 +66,6 @@ func BenchmarkStepOverhead(b *testing.B) {
 	b.ReportMetric(float64(runTotal.Nanoseconds())/requests, "runner-ns/request-step")
 	b.ReportMetric(float64((runTotal-rawTotal).Nanoseconds())/requests, "overhead-ns/request-step")
 	b.ReportMetric(float64((runCPU-rawCPU).Nanoseconds())/requests, "overhead-cpu-ns/request-step")
-}
-
-// cpuTime is the process's user and system CPU time so far (client and
-// loopback server alike).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkHundredScenarios runs 100 scenarios (create, read, four checks
@@ -104,9 +94,9 @@ func BenchmarkHundredScenarios(b *testing.B) {
 		FHIRPath: steps.NewEngine(fhirpath.NewEngine(fhirpath.Options{}))}
 	var cpu time.Duration
 	for b.Loop() {
-		c0 := cpuTime()
+		c0 := conformancetest.ProcessCPU()
 		rec, err := Run(context.Background(), cfg)
-		cpu += cpuTime() - c0
+		cpu += conformancetest.ProcessCPU() - c0
 		if err != nil || rec.ExitCode() != conformance.ExitPass || len(rec.Scenarios) != 100 {
 			b.Fatalf("run failed: %v", err)
 		}

@@ -107,11 +107,11 @@ func BenchmarkClinicalInvariants(b *testing.B) {
 	perPass, errsPerPass := evaluations, errs
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := conformancetest.ProcessCPU()
 	for i := 0; i < b.N; i++ {
 		w.plan.Check(ctx, w.eng, w.resources[i%len(w.resources)], func(invariants.Result) {})
 	}
-	cpu = processCPU() - cpu
+	cpu = conformancetest.ProcessCPU() - cpu
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "resources/s")
 	if cpu > 0 {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -217,7 +218,7 @@ func BenchmarkJSONSchemaStructure(b *testing.B) {
 		wg.Wait()
 	}
 	run()
-	cpu0 := processCPU()
+	cpu0 := conformancetest.ProcessCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		run()
@@ -225,7 +226,7 @@ func BenchmarkJSONSchemaStructure(b *testing.B) {
 	b.StopTimer()
 	n := float64(len(docs) * b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "resources/s")
-	if used := processCPU() - cpu0; used > 0 {
+	if used := conformancetest.ProcessCPU() - cpu0; used > 0 {
 		b.ReportMetric(n/used.Seconds(), "resources/cpu-s")
 	}
 	b.ReportMetric(float64(invalid.Load()), "flagged-invalid")

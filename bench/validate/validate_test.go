@@ -17,9 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/profiles/packages"
@@ -97,14 +95,6 @@ func load(tb testing.TB) *corpus {
 	return c
 }
 
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func validateAll(tb testing.TB, v *validate.Validator, docs [][]byte, workers int) int {
 	var next atomic.Int64
 	var invalid atomic.Int64
@@ -140,7 +130,7 @@ func bench(b *testing.B, workers int) {
 		b.Fatal(err)
 	}
 	invalid := validateAll(b, v, c.raw, workers)
-	cpu0 := processCPU()
+	cpu0 := conformancetest.ProcessCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		validateAll(b, v, c.raw, workers)
@@ -148,7 +138,7 @@ func bench(b *testing.B, workers int) {
 	b.StopTimer()
 	n := float64(len(c.raw) * b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "resources/s")
-	if used := processCPU() - cpu0; used > 0 {
+	if used := conformancetest.ProcessCPU() - cpu0; used > 0 {
 		b.ReportMetric(n/used.Seconds(), "resources/cpu-s")
 	}
 	b.ReportMetric(float64(invalid), "flagged-invalid")

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/nhsconform/conform/conformance/conformancetest"
 )
 
 func clinicalCorpus(b *testing.B) [][]byte {
@@ -55,26 +55,16 @@ func benchmarkClinical(b *testing.B, workers int) {
 	v := newCoreValidator(b)
 	docs := clinicalCorpus(b)
 	validateAll(b, v, docs, workers)
-	cpu0 := processCPU()
+	cpu0 := conformancetest.ProcessCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		validateAll(b, v, docs, workers)
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "resources/s")
-	if used := processCPU() - cpu0; used > 0 {
+	if used := conformancetest.ProcessCPU() - cpu0; used > 0 {
 		b.ReportMetric(float64(len(docs)*b.N)/used.Seconds(), "resources/cpu-s")
 	}
-}
-
-// processCPU is the user and system CPU time the process has used: on a
-// shared machine it shows the cost of validation apart from other load.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkClinicalExamples validates the 705 clinical R4 examples with every
