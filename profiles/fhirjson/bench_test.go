@@ -99,13 +99,31 @@ func BenchmarkLocateClinical(b *testing.B) {
 		{Key("subject"), Key("reference")},
 		{Key("id")},
 	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for _, d := range docs {
-			l := NewLocator(d)
-			for _, p := range paths {
-				l.Locate(p)
+	b.Run("scan", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			for _, d := range docs {
+				l := NewLocator(d)
+				for _, p := range paths {
+					l.Locate(p)
+				}
 			}
 		}
-	}
+	})
+	b.Run("spans", func(b *testing.B) {
+		spans := make([]Spans, len(docs))
+		for i, d := range docs {
+			if _, err := DecodeSpans(d, &spans[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			for j, d := range docs {
+				l := NewIndexedLocator(d, &spans[j])
+				for _, p := range paths {
+					l.Locate(p)
+				}
+			}
+		}
+	})
 }

@@ -60,7 +60,45 @@ var ErrNotObject = errors.New("json document is not an object")
 // json.Number so FHIR decimals keep their precision. A leading UTF-8 byte
 // order mark is ignored.
 func Decode(data []byte) (any, error) {
-	d := decoder{data: data}
+	return DecodeSpans(data, nil)
+}
+
+// Spans records where each object and array of a decoded document starts and
+// ends, in document order, so that a Locator can step over a container
+// without scanning it. A Spans may be reused for another document.
+type Spans struct {
+	start, end []int
+}
+
+// Reset empties s for another document, keeping its storage.
+func (s *Spans) Reset() {
+	s.start, s.end = s.start[:0], s.end[:0]
+}
+
+// endOf returns the offset just after the object or array starting at pos.
+func (s *Spans) endOf(pos int) (int, bool) {
+	lo, hi := 0, len(s.start)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if s.start[mid] < pos {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(s.start) && s.start[lo] == pos && s.end[lo] > pos {
+		return s.end[lo], true
+	}
+	return 0, false
+}
+
+// DecodeSpans is Decode that also records, when spans is not nil, where each
+// object and array starts and ends. spans is reset first.
+func DecodeSpans(data []byte, spans *Spans) (any, error) {
+	d := decoder{data: data, spans: spans}
+	if spans != nil {
+		spans.Reset()
+	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3
 	}
@@ -94,6 +132,7 @@ type decoder struct {
 	pos  int
 	// scratch is reused to unescape strings.
 	scratch []byte
+	spans   *Spans
 }
 
 func (d *decoder) fail(k Kind, format string, args ...any) error {
@@ -132,16 +171,28 @@ func (d *decoder) value(depth int) (any, error) {
 		return nil, d.fail(KindSyntax, "unexpected end of JSON input")
 	}
 	switch c := d.data[d.pos]; {
-	case c == '{':
+	case c == '{' || c == '[':
 		if depth >= MaxDepth {
 			return nil, d.fail(KindTooDeep, "JSON nesting deeper than %d levels", MaxDepth)
 		}
-		return d.object(depth + 1)
-	case c == '[':
-		if depth >= MaxDepth {
-			return nil, d.fail(KindTooDeep, "JSON nesting deeper than %d levels", MaxDepth)
+		if d.spans == nil {
+			if c == '{' {
+				return d.object(depth + 1)
+			}
+			return d.array(depth + 1)
 		}
-		return d.array(depth + 1)
+		at := len(d.spans.start)
+		d.spans.start = append(d.spans.start, d.pos)
+		d.spans.end = append(d.spans.end, 0)
+		var v any
+		var err error
+		if c == '{' {
+			v, err = d.object(depth + 1)
+		} else {
+			v, err = d.array(depth + 1)
+		}
+		d.spans.end[at] = d.pos
+		return v, err
 	case c == '"':
 		return d.str()
 	case c == 't':

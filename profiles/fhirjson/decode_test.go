@@ -155,12 +155,22 @@ func FuzzLocate(f *testing.F) {
 		if ok1 && (l1 != l2 || c1 != c2 || !ok2) {
 			t.Fatalf("locator disagrees: %d:%d vs %d:%d", l1, c1, l2, c2)
 		}
+		var spans Spans
+		if _, err := DecodeSpans(data, &spans); err == nil {
+			l3, c3, ok3 := NewIndexedLocator(data, &spans).Locate(p)
+			if l1 != l3 || c1 != c3 || ok1 != ok3 {
+				t.Fatalf("indexed locator disagrees: %d:%d %v vs %d:%d %v", l1, c1, ok1, l3, c3, ok3)
+			}
+		}
 	})
 }
 
 func TestLocatorMatchesLocate(t *testing.T) {
 	doc := []byte("{\n  \"resourceType\": \"Patient\",\n  \"identifier\": [\n    {\"use\": \"x\"},\n    {\n      \"sys\\u0074em\": \"urn:a\",\n      \"value\": [1, {\"b\": 2}]\n    }\n  ]\n}")
-	l := NewLocator(doc)
+	var spans Spans
+	_, err := DecodeSpans(doc, &spans)
+	require.NoError(t, err)
+	plain, indexed := NewLocator(doc), NewIndexedLocator(doc, &spans)
 	paths := [][]Step{
 		nil,
 		{Key("identifier")},
@@ -173,7 +183,47 @@ func TestLocatorMatchesLocate(t *testing.T) {
 	}
 	for _, p := range paths {
 		wl, wc, wok := Locate(doc, p)
-		gl, gc, gok := l.Locate(p)
-		assert.Equal(t, []any{wl, wc, wok}, []any{gl, gc, gok}, "path %v", p)
+		for _, l := range []*Locator{plain, indexed} {
+			gl, gc, gok := l.Locate(p)
+			assert.Equal(t, []any{wl, wc, wok}, []any{gl, gc, gok}, "path %v", p)
+		}
 	}
+	// Asked backwards, after a Reset onto another document and back.
+	indexed.Reset([]byte(`{"other": [{}]}`), nil)
+	_, _, ok := indexed.Locate([]Step{Key("other"), Index(0)})
+	require.True(t, ok)
+	indexed.Reset(doc, &spans)
+	for i := len(paths) - 1; i >= 0; i-- {
+		wl, wc, wok := Locate(doc, paths[i])
+		gl, gc, gok := indexed.Locate(paths[i])
+		assert.Equal(t, []any{wl, wc, wok}, []any{gl, gc, gok}, "path %v asked backwards", paths[i])
+	}
+	// Asked back and forth until lines are indexed rather than counted.
+	for round := 0; round < 20; round++ {
+		for _, i := range []int{4, 0, 3, 1} {
+			wl, wc, wok := Locate(doc, paths[i])
+			gl, gc, gok := indexed.Locate(paths[i])
+			require.Equal(t, []any{wl, wc, wok}, []any{gl, gc, gok}, "path %v in round %d", paths[i], round)
+		}
+	}
+	assert.NotEmpty(t, indexed.lineStarts, "lines end up indexed")
+}
+
+func TestSpansRecordEveryContainer(t *testing.T) {
+	doc := []byte(` {"a": [1, {"b": []}, "[{"], "c": {}}`)
+	var spans Spans
+	_, err := DecodeSpans(doc, &spans)
+	require.NoError(t, err)
+	for _, tc := range []struct{ start, end int }{{1, len(doc)}, {7, 27}, {11, 20}, {17, 19}, {34, 36}} {
+		end, ok := spans.endOf(tc.start)
+		assert.True(t, ok, "container at %d", tc.start)
+		assert.Equal(t, tc.end, end, "end of the container at %d", tc.start)
+	}
+	_, ok := spans.endOf(2)
+	assert.False(t, ok, "no container starts at 2")
+	_, err = DecodeSpans([]byte(`{"a": [1,`), &spans)
+	require.Error(t, err)
+	_, err = DecodeSpans([]byte(`[]`), &spans)
+	require.NoError(t, err)
+	assert.Len(t, spans.start, 1, "a reused Spans starts empty")
 }

@@ -217,11 +217,18 @@ func (s *scanner) skipValue(depth int) bool {
 
 // Locator answers many Locate questions about one document quickly: each
 // object and array is scanned once and its members' offsets remembered, and
-// line starts are indexed once. It is not safe for concurrent use.
+// lines are counted from the last answer (or indexed, when that costs more). It is not safe for
+// concurrent use; Reset points it at another document, keeping its storage.
 type Locator struct {
-	data       []byte
+	data  []byte
+	spans *Spans
+	// lastOffset and lastLine are the last position answered, from which the
+	// next one is counted; counted is how many bytes that has cost so far.
+	lastOffset, lastLine, counted int
+	// lineStarts indexes every line once positions are asked out of order.
 	lineStarts []int
-	containers map[int]*container
+	containers map[int]int
+	store      []container
 }
 
 type container struct {
@@ -230,19 +237,18 @@ type container struct {
 	elems  []int
 }
 
-// member is one property of an object: name holds the key's bytes as they
-// stand in the document (without quotes), escaped marks keys that need
-// decoding before comparison.
+// member is one property of an object: its key's opening quote is at keyAt
+// and its closing quote at keyEnd, escaped marks keys that need decoding
+// before comparison, and its value starts at valAt.
 type member struct {
-	name         []byte
-	escaped      bool
-	keyAt, valAt int
+	escaped             bool
+	keyAt, keyEnd, valAt int
 }
 
 func (c *container) member(data []byte, name string) (member, bool) {
 	for _, m := range c.keys {
 		if !m.escaped {
-			if string(m.name) == name {
+			if string(data[m.keyAt+1:m.keyEnd]) == name {
 				return m, true
 			}
 			continue
@@ -257,7 +263,43 @@ func (c *container) member(data []byte, name string) (member, bool) {
 
 // NewLocator returns a Locator over data.
 func NewLocator(data []byte) *Locator {
-	return &Locator{data: data, containers: map[int]*container{}}
+	l := &Locator{}
+	l.Reset(data, nil)
+	return l
+}
+
+// NewIndexedLocator returns a Locator over data that steps over nested
+// objects and arrays by the spans DecodeSpans recorded for data, instead of
+// scanning them. spans must not change while the Locator is in use.
+func NewIndexedLocator(data []byte, spans *Spans) *Locator {
+	l := &Locator{}
+	l.Reset(data, spans)
+	return l
+}
+
+// Reset points l at another document and its spans (nil when none were
+// recorded), forgetting everything it knew of the previous one.
+func (l *Locator) Reset(data []byte, spans *Spans) {
+	l.data, l.spans = data, spans
+	l.lastOffset, l.lastLine, l.counted = 0, 1, 0
+	l.lineStarts = l.lineStarts[:0]
+	if l.containers == nil {
+		l.containers = make(map[int]int, 8)
+	} else {
+		clear(l.containers)
+	}
+	l.store = l.store[:0]
+}
+
+// skipValue steps s over one value, jumping over a recorded container.
+func (l *Locator) skipValue(s *scanner) bool {
+	if l.spans != nil && s.pos < len(s.data) && (s.data[s.pos] == '{' || s.data[s.pos] == '[') {
+		if end, ok := l.spans.endOf(s.pos); ok && end <= len(s.data) {
+			s.pos = end
+			return true
+		}
+	}
+	return s.skipValue(0)
 }
 
 // Locate is Locate(data, path) for the Locator's document.
@@ -292,8 +334,26 @@ func (l *Locator) Locate(path []Step) (line, column int, ok bool) {
 }
 
 func (l *Locator) position(offset int) (int, int) {
-	if l.lineStarts == nil {
-		l.lineStarts = make([]int, 1, bytes.Count(l.data, []byte{'\n'})+1)
+	if offset > len(l.data) {
+		offset = len(l.data)
+	}
+	column := offset - (bytes.LastIndexByte(l.data[:offset], '\n') + 1) + 1
+	// Lines are counted between this offset and the last one answered until
+	// that has cost a few passes over the document; then they are indexed.
+	if len(l.lineStarts) == 0 && l.counted <= 4*len(l.data) {
+		line := l.lastLine
+		if offset >= l.lastOffset {
+			line += bytes.Count(l.data[l.lastOffset:offset], []byte{'\n'})
+			l.counted += offset - l.lastOffset
+		} else {
+			line -= bytes.Count(l.data[offset:l.lastOffset], []byte{'\n'})
+			l.counted += l.lastOffset - offset
+		}
+		l.lastOffset, l.lastLine = offset, line
+		return line, column
+	}
+	if len(l.lineStarts) == 0 {
+		l.lineStarts = append(l.lineStarts, 0)
 		for i := 0; ; {
 			j := bytes.IndexByte(l.data[i:], '\n')
 			if j < 0 {
@@ -312,19 +372,26 @@ func (l *Locator) position(offset int) (int, int) {
 			hi = mid - 1
 		}
 	}
-	return lo + 1, offset - l.lineStarts[lo] + 1
+	return lo + 1, column
 }
 
 // container scans the object or array starting at pos once.
 func (l *Locator) container(pos int) *container {
-	if c, ok := l.containers[pos]; ok {
-		return c
+	if i, ok := l.containers[pos]; ok {
+		return &l.store[i]
 	}
 	if pos >= len(l.data) || (l.data[pos] != '{' && l.data[pos] != '[') {
 		return nil
 	}
 	s := scanner{data: l.data, pos: pos + 1}
-	c := &container{}
+	if len(l.store) < cap(l.store) {
+		l.store = l.store[:len(l.store)+1]
+	} else {
+		l.store = append(l.store, container{})
+	}
+	i := len(l.store) - 1
+	c := &l.store[i]
+	c.object, c.keys, c.elems = false, c.keys[:0], c.elems[:0]
 	if l.data[pos] == '{' {
 		c.object = true
 		for {
@@ -336,16 +403,16 @@ func (l *Locator) container(pos int) *container {
 			if !s.skipString() {
 				break
 			}
-			raw := s.data[keyAt+1 : s.pos-1]
-			escaped := bytes.IndexByte(raw, '\\') >= 0
+			keyEnd := s.pos - 1
+			escaped := bytes.IndexByte(s.data[keyAt+1:keyEnd], '\\') >= 0
 			s.space()
 			if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 				break
 			}
 			s.pos++
 			s.space()
-			c.keys = append(c.keys, member{raw, escaped, keyAt, s.pos})
-			if !s.skipValue(0) {
+			c.keys = append(c.keys, member{escaped, keyAt, keyEnd, s.pos})
+			if !l.skipValue(&s) {
 				break
 			}
 			s.space()
@@ -361,7 +428,7 @@ func (l *Locator) container(pos int) *container {
 				break
 			}
 			c.elems = append(c.elems, s.pos)
-			if !s.skipValue(0) {
+			if !l.skipValue(&s) {
 				break
 			}
 			s.space()
@@ -371,6 +438,6 @@ func (l *Locator) container(pos int) *container {
 			s.pos++
 		}
 	}
-	l.containers[pos] = c
+	l.containers[pos] = i
 	return c
 }

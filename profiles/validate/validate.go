@@ -70,6 +70,8 @@ type Validator struct {
 	typePlans sync.Map // type name -> *planEntry
 	// runs keeps released runs so their slices and caches are reused.
 	runs sync.Pool
+	// spans keeps the *fhirjson.Spans of decoded documents for reuse.
+	spans sync.Pool
 }
 
 type compiled struct {
@@ -194,7 +196,12 @@ func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...s
 		}
 		return v.ValidateResource(ctx, res, nil, profiles...)
 	}
-	res, err := fhirjson.Decode(resource)
+	spans, _ := v.spans.Get().(*fhirjson.Spans)
+	if spans == nil {
+		spans = new(fhirjson.Spans)
+	}
+	defer v.spans.Put(spans)
+	res, err := fhirjson.DecodeSpans(resource, spans)
 	if err != nil {
 		is := conformance.Issue{Severity: conformance.SeverityFatal, Code: "structure", Message: "Error parsing JSON: " + err.Error(), MessageID: "json-syntax"}
 		var se *fhirjson.SyntaxError
@@ -215,13 +222,20 @@ func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...s
 	if !ok {
 		return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "The JSON document is not an object, so it is not a FHIR resource", MessageID: "json-not-object"}}}, nil
 	}
-	return v.ValidateResource(ctx, obj, resource, profiles...)
+	return v.validateResource(ctx, obj, resource, spans, profiles)
 }
 
 // ValidateResource validates an already decoded resource. source, when not
 // nil, is the JSON it was decoded from and gives issues their line and column.
 func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, source []byte, profiles ...string) (conformance.Outcome, error) {
+	return v.validateResource(ctx, res, source, nil, profiles)
+}
+
+// validateResource is ValidateResource with the spans recorded while
+// decoding source, when there are any, to locate issues faster.
+func (v *Validator) validateResource(ctx context.Context, res map[string]any, source []byte, spans *fhirjson.Spans, profiles []string) (conformance.Outcome, error) {
 	r := v.newRun(ctx, source, res)
+	r.spans = spans
 	defer v.releaseRun(r)
 	out := conformance.Outcome{}
 	rt, _ := res["resourceType"].(string)
@@ -317,7 +331,9 @@ func (v *Validator) releaseRun(r *run) {
 		kids = nil
 	}
 	clear(kids)
-	*r = run{v: v, types: r.types, path: path[:0], nodes: nodes[:0], resources: resources[:0], bundles: bundles[:0], kids: kids}
+	located := r.located
+	located.Reset(nil, nil)
+	*r = run{v: v, types: r.types, path: path[:0], nodes: nodes[:0], resources: resources[:0], bundles: bundles[:0], kids: kids, located: located, steps: r.steps[:0]}
 	v.runs.Put(r)
 }
 

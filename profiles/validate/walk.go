@@ -40,7 +40,12 @@ type run struct {
 	// nodes caches the FHIRPath node of each path step (nil until needed).
 	nodes []*fhirpath.Node
 	kids  map[kidKey][]*fhirpath.Node
-	loc   *fhirjson.Locator
+	// spans are where source's objects and arrays start and end, when known.
+	spans *fhirjson.Spans
+	// loc locates issues in source: nil until the first issue, then located.
+	loc     *fhirjson.Locator
+	located fhirjson.Locator
+	steps   []fhirjson.Step
 	// types caches the Validator's type plans for this run.
 	types map[string]*planEntry
 }
@@ -99,7 +104,7 @@ func (r *run) add(sev conformance.Severity, code, id, msg string) {
 	}
 	is := conformance.Issue{Severity: sev, Code: code, MessageID: id, Message: msg, Expression: r.expression()}
 	if r.source != nil {
-		steps := make([]fhirjson.Step, 0, len(r.path))
+		steps := r.steps[:0]
 		for i, s := range r.path {
 			if i == 0 {
 				continue
@@ -110,8 +115,10 @@ func (r *run) add(sev conformance.Severity, code, id, msg string) {
 			}
 		}
 		if r.loc == nil {
-			r.loc = fhirjson.NewLocator(r.source)
+			r.located.Reset(r.source, r.spans)
+			r.loc = &r.located
 		}
+		r.steps = steps
 		if line, col, ok := r.loc.Locate(steps); ok {
 			is.Line, is.Column = line, col
 		}
