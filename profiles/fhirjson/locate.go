@@ -241,7 +241,7 @@ type container struct {
 // and its closing quote at keyEnd, escaped marks keys that need decoding
 // before comparison, and its value starts at valAt.
 type member struct {
-	escaped             bool
+	escaped              bool
 	keyAt, keyEnd, valAt int
 }
 
