@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,6 +120,8 @@ func (e *Engine) Compile(src string) (*Expression, error) {
 		c := v.(cached)
 		return c.x, c.err
 	}
+	// The expression keeps its text: a copy, not a window on a document.
+	src = strings.Clone(src)
 	x, err := e.compile(src)
 	if e.cached.Add(1) <= maxCached {
 		e.cache.Store(src, cached{x, err})
@@ -157,8 +160,10 @@ func (e *Engine) CompileFor(path, src string) (*Expression, error) {
 		c := v.(cached)
 		return c.x, c.err
 	}
+	src = strings.Clone(src)
 	x, err := e.compileAt(src, def)
 	if e.cached.Add(1) <= maxCached {
+		key[1] = src
 		e.cacheFor.Store(key, cached{x, err})
 	}
 	return x, err

@@ -94,6 +94,9 @@ type serverAnswer struct {
 // maxAnswer bounds the size of a server response.
 const maxAnswer = 4 << 20
 
+// maxServerAnswers bounds how many answers a Server keeps.
+const maxServerAnswers = 100000
+
 // NewServer returns a client of the terminology server at base (e.g.
 // https://tx.example.org/r4). Requests are GETs (idempotent), retried up to
 // three times on connection errors, 429 and 5xx, each bounded by timeout.
@@ -152,7 +155,9 @@ func (s *Server) ValidateCode(ctx context.Context, valueSet, system, code string
 		return false, "", err
 	}
 	s.mu.Lock()
-	s.cache[key] = a
+	if len(s.cache) < maxServerAnswers {
+		s.cache[key] = a
+	}
 	s.mu.Unlock()
 	return a.ok, a.msg, nil
 }

@@ -14,6 +14,10 @@ import (
 
 // ResolveFunc finds a conformance resource by canonical URL (url or
 // url|version) in the loaded packages.
+// maxRemembered bounds how many unknown canonicals a Service remembers, so
+// URLs taken from instances cannot grow it without end.
+const maxRemembered = 10000
+
 type ResolveFunc func(canonical string) (map[string]any, bool)
 
 // Code is a code in a code system.
@@ -195,11 +199,13 @@ func (s *Service) CodeSystem(url string) (*CodeSystem, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !found {
-		s.missing["cs:"+url] = true
+		if len(s.missing) < maxRemembered {
+			s.missing["cs:"+url] = true
+		}
 		return nil, false
 	}
 	cs = parseCodeSystem(res)
-	s.systems[url] = cs
+	s.systems[strings.Clone(url)] = cs
 	return cs, true
 }
 
@@ -302,7 +308,7 @@ func (s *Service) expand(ctx context.Context, canonical string, depth int) (*Exp
 		return nil, err
 	}
 	s.mu.Lock()
-	s.expansions[canonical] = e
+	s.expansions[strings.Clone(canonical)] = e
 	s.mu.Unlock()
 	return e, nil
 }

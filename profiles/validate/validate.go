@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirjson"
@@ -62,12 +63,12 @@ type Validator struct {
 	tx   *terminology.Service
 	fp   *fhirpath.Engine
 
-	plans sync.Map // canonical -> *planEntry
-	exprs sync.Map // expression -> *compiled
+	plans boundedCache // canonical -> *planEntry
+	exprs boundedCache // expression -> *compiled
 	// systemKinds caches what a Coding.system URL resolves to.
-	systemKinds sync.Map // url -> string (resource type or "")
+	systemKinds boundedCache // url -> string (resource type or "")
 	// typePlans caches the plans of base types by type name.
-	typePlans sync.Map // type name -> *planEntry
+	typePlans boundedCache // type name -> *planEntry
 	// runs keeps released runs so their slices and caches are reused.
 	runs sync.Pool
 	// spans keeps the *fhirjson.Spans of decoded documents for reuse.
@@ -136,13 +137,12 @@ func (e *ProfileError) Error() string {
 // planFor returns the compiled plan of the StructureDefinition with the
 // canonical URL.
 func (v *Validator) planFor(canonical string) (*plan, error) {
-	if e, ok := v.plans.Load(canonical); ok {
+	if e, ok := v.plans.load(canonical); ok {
 		pe := e.(*planEntry)
 		return pe.p, pe.err
 	}
 	p, err := v.compile(canonical)
-	actual, _ := v.plans.LoadOrStore(canonical, &planEntry{p, err})
-	pe := actual.(*planEntry)
+	pe := v.plans.loadOrStore(canonical, &planEntry{p, err}).(*planEntry)
 	return pe.p, pe.err
 }
 
@@ -172,12 +172,12 @@ func (v *Validator) compile(canonical string) (*plan, error) {
 }
 
 func (v *Validator) expression(expr string) (*fhirpath.Expression, error) {
-	if c, ok := v.exprs.Load(expr); ok {
+	if c, ok := v.exprs.load(expr); ok {
 		ce := c.(*compiled)
 		return ce.e, ce.err
 	}
 	e, err := v.fp.Compile(expr)
-	v.exprs.Store(expr, &compiled{e, err})
+	v.exprs.loadOrStore(expr, &compiled{e, err})
 	return e, err
 }
 
@@ -423,14 +423,14 @@ func (a txAdapter) Subsumes(ctx context.Context, system, x, y string) (bool, boo
 // systemKind returns the resource type a code system URL resolves to ("" when
 // none), cached.
 func (v *Validator) systemKind(url string) string {
-	if k, ok := v.systemKinds.Load(url); ok {
+	if k, ok := v.systemKinds.load(url); ok {
 		return k.(string)
 	}
 	kind := ""
 	if res, ok := v.opts.Resolve(url); ok {
 		kind = sstr(res, "resourceType")
 	}
-	v.systemKinds.Store(url, kind)
+	v.systemKinds.loadOrStore(url, kind)
 	return kind
 }
 
@@ -441,11 +441,40 @@ func (v *Validator) typePlan(name string) (*plan, error) {
 }
 
 func (v *Validator) typePlanEntry(name string) *planEntry {
-	if e, ok := v.typePlans.Load(name); ok {
+	if e, ok := v.typePlans.load(name); ok {
 		return e.(*planEntry)
 	}
 	p, err := v.planFor(model(name))
-	pe := &planEntry{p, err}
-	v.typePlans.Store(name, pe)
-	return pe
+	return v.typePlans.loadOrStore(name, &planEntry{p, err}).(*planEntry)
+}
+
+// maxCacheEntries bounds each of a Validator's caches: their keys (profile
+// URLs, code systems, type names) can come from the instances validated, so
+// a stream of distinct ones must not grow them without end.
+const maxCacheEntries = 50000
+
+// boundedCache is a concurrent map from strings that stops taking entries
+// at maxCacheEntries and clones each key it keeps, so an entry never holds
+// on to the document its key was read from.
+type boundedCache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+func (c *boundedCache) load(key string) (any, bool) { return c.m.Load(key) }
+
+// loadOrStore returns the value kept for key, keeping val when there is
+// none and room for it.
+func (c *boundedCache) loadOrStore(key string, val any) any {
+	if v, ok := c.m.Load(key); ok {
+		return v
+	}
+	if c.n.Load() >= maxCacheEntries {
+		return val
+	}
+	v, loaded := c.m.LoadOrStore(strings.Clone(key), val)
+	if !loaded {
+		c.n.Add(1)
+	}
+	return v
 }
