@@ -6,6 +6,8 @@
 package fhirjson
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -156,14 +158,17 @@ func Position(data []byte, offset int) (line, column int) {
 }
 
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.data) {
-		switch d.data[d.pos] {
+	data, i := d.data, d.pos
+	for i < len(data) {
+		switch data[i] {
 		case ' ', '\t', '\n', '\r':
-			d.pos++
+			i++
 		default:
+			d.pos = i
 			return
 		}
 	}
+	d.pos = i
 }
 
 func (d *decoder) value(depth int) (any, error) {
@@ -244,10 +249,6 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := m[key]; dup {
-			d.pos = keyStart
-			return nil, d.fail(KindDuplicateKey, "duplicate JSON property %q", key)
-		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
 			return nil, d.fail(KindSyntax, "expected ':' after property name %q", key)
@@ -258,7 +259,12 @@ func (d *decoder) object(depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		n := len(m)
 		m[key] = v
+		if len(m) == n {
+			d.pos = keyStart
+			return nil, d.fail(KindDuplicateKey, "duplicate JSON property %q", key)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.fail(KindSyntax, "unexpected end of JSON input in object")
@@ -327,6 +333,10 @@ func (d *decoder) key() (string, error) {
 
 func (d *decoder) str() (string, error) {
 	start := d.pos + 1
+	if j := bytes.IndexByte(d.data[start:], '"'); j >= 0 && plainASCII(d.data[start:start+j]) {
+		d.pos = start + j + 1
+		return string(d.data[start : start+j]), nil
+	}
 	i := start
 	ascii := true
 	for i < len(d.data) {
@@ -497,4 +507,30 @@ func (d *decoder) number() (any, error) {
 	}
 	d.pos = i
 	return json.Number(d.data[start:i]), nil
+}
+
+// plainASCII reports whether b holds only printable ASCII other than the
+// backslash: a string that needs no unescaping or UTF-8 check. It tests
+// eight bytes at a time.
+func plainASCII(b []byte) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		// A byte is flagged when it has its high bit set, is below 0x20, or
+		// equals '\\' (found as a zero byte of w XOR the backslashes).
+		bs := w ^ (ones * '\\')
+		if (w|((w-ones*0x20)&^w)|((bs-ones)&^bs))&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -227,3 +227,27 @@ func TestSpansRecordEveryContainer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, spans.start, 1, "a reused Spans starts empty")
 }
+
+func plainASCIIByteByByte(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func TestPlainASCII(t *testing.T) {
+	for _, s := range []string{"", "abc", "abcdefgh", "abcdefghi", "abcdefg\\", "\\abcdefghijklmno", "abcdefgh\x1f", "abcd\x7fefgh", "abcdefgh\x80", "\x00", " !\"#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~", "é"} {
+		assert.Equal(t, plainASCIIByteByByte([]byte(s)), plainASCII([]byte(s)), "%q", s)
+	}
+}
+
+func FuzzPlainASCII(f *testing.F) {
+	f.Add([]byte("abcdefgh\\ij"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if plainASCIIByteByByte(b) != plainASCII(b) {
+			t.Fatalf("plainASCII(%q) = %v", b, plainASCII(b))
+		}
+	})
+}
