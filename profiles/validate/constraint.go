@@ -86,7 +86,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 	var input *fhirpath.Node
 	var env fhirpath.Env
 	for _, c := range n.constraints {
-		if c.key == "dom-6" && r.inContained() {
+		if c.key == "dom-6" && r.inContained() || plainlyHolds(c.expression, focus) {
 			continue
 		}
 		e, usesResource, err := r.constraintExpression(c)
@@ -128,6 +128,29 @@ func (r *run) constraints(n *node, focus any, typ string) {
 		}
 		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, canonicalOf(n.owner)))
 	}
+}
+
+// plainlyHolds reports whether an invariant of DomainResource holds for
+// focus without evaluating it: dom-2, dom-4 and dom-5 when there are no
+// contained resources, dom-6 when the narrative has a div. Everything else
+// is left to the FHIRPath engine.
+func plainlyHolds(expression string, focus any) bool {
+	m, ok := focus.(map[string]any)
+	if !ok {
+		return false
+	}
+	switch expression {
+	case "contained.contained.empty()",
+		"contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()",
+		"contained.meta.security.empty()":
+		_, has := m["contained"]
+		return !has
+	case "text.`div`.exists()":
+		text, _ := m["text"].(map[string]any)
+		div, _ := text["div"].(string)
+		return div != ""
+	}
+	return false
 }
 
 // containedReferenced checks dom-3: each contained resource is referenced

@@ -1,0 +1,52 @@
+package validate
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhsconform/conform/profiles/fhirpath"
+)
+
+// TestPlainlyHoldsAgreesWithFHIRPath checks that every invariant
+// plainlyHolds skips is one the FHIRPath engine finds true.
+func TestPlainlyHoldsAgreesWithFHIRPath(t *testing.T) {
+	v := newCoreValidator(t)
+	expressions := []string{
+		"contained.contained.empty()",
+		"contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()",
+		"contained.meta.security.empty()",
+		"text.`div`.exists()",
+	}
+	resources := []string{
+		`{"resourceType": "Patient"}`,
+		`{"resourceType": "Patient", "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}}`,
+		`{"resourceType": "Patient", "text": {"status": "generated"}}`,
+		`{"resourceType": "Patient", "contained": [{"resourceType": "Patient", "meta": {"versionId": "1"}, "contained": [{"resourceType": "Patient"}]}]}`,
+		`{"resourceType": "Patient", "contained": [{"resourceType": "Patient", "meta": {"security": [{"code": "R"}]}}]}`,
+	}
+	skipped := 0
+	for _, src := range resources {
+		var res map[string]any
+		require.NoError(t, json.Unmarshal([]byte(src), &res))
+		for _, expr := range expressions {
+			if !plainlyHolds(expr, res) {
+				continue
+			}
+			skipped++
+			e, err := v.fp.Compile(expr)
+			require.NoError(t, err)
+			out, err := e.Evaluate(context.Background(), v.fp.Resource(res), nil)
+			require.NoError(t, err)
+			ok, _ := fhirpath.Truth(out)
+			assert.True(t, ok, "%s skipped on %s but is false", expr, src)
+		}
+	}
+	assert.Equal(t, 10, skipped, "the three resources without contained resources skip dom-2, dom-4 and dom-5; one narrative skips dom-6")
+	assert.False(t, plainlyHolds("text.`div`.exists()", map[string]any{"text": map[string]any{}}))
+	assert.False(t, plainlyHolds("contained.meta.security.empty()", map[string]any{"contained": []any{}}))
+	assert.False(t, plainlyHolds("name.exists()", map[string]any{}))
+}
