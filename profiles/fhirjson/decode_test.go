@@ -209,6 +209,46 @@ func TestLocatorMatchesLocate(t *testing.T) {
 	assert.NotEmpty(t, indexed.lineStarts, "lines end up indexed")
 }
 
+// TestLocatorWorkIsBounded asks many positions of long documents, one of a
+// single line, in and out of order: the bytes scanned to find lines and
+// columns stay within a few passes over the document.
+func TestLocatorWorkIsBounded(t *testing.T) {
+	var oneLine, manyLines strings.Builder
+	oneLine.WriteString(`{"entry": [`)
+	manyLines.WriteString("{\"entry\": [\n")
+	const n = 2000
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			oneLine.WriteString(",")
+			manyLines.WriteString(",\n")
+		}
+		oneLine.WriteString(`{"id": "x"}`)
+		manyLines.WriteString("  {\"id\": \"x\"}")
+	}
+	oneLine.WriteString("]}")
+	manyLines.WriteString("\n]}")
+	for _, doc := range [][]byte{[]byte(oneLine.String()), []byte(manyLines.String())} {
+		var spans Spans
+		_, err := DecodeSpans(doc, &spans)
+		require.NoError(t, err)
+		l := NewIndexedLocator(doc, &spans)
+		for _, order := range [][]int{{0, 1, 2}, {2, 1, 0}} {
+			for i := 0; i < n; i++ {
+				j := i
+				if order[0] == 2 {
+					j = n - 1 - i
+				}
+				path := []Step{Key("entry"), Index(j), Key("id")}
+				wl, wc, _ := Locate(doc, path)
+				gl, gc, ok := l.Locate(path)
+				require.True(t, ok)
+				require.Equal(t, []int{wl, wc}, []int{gl, gc}, "entry %d", j)
+			}
+		}
+		assert.LessOrEqual(t, l.counted, 6*len(doc), "bytes scanned for positions")
+	}
+}
+
 func TestSpansRecordEveryContainer(t *testing.T) {
 	doc := []byte(` {"a": [1, {"b": []}, "[{"], "c": {}}`)
 	var spans Spans

@@ -222,9 +222,10 @@ func (s *scanner) skipValue(depth int) bool {
 type Locator struct {
 	data  []byte
 	spans *Spans
-	// lastOffset and lastLine are the last position answered, from which the
-	// next one is counted; counted is how many bytes that has cost so far.
-	lastOffset, lastLine, counted int
+	// lastOffset, lastLine and lastLineStart are the last position answered,
+	// from which the next one is counted; counted is how many bytes that has
+	// cost so far.
+	lastOffset, lastLine, lastLineStart, counted int
 	// lineStarts indexes every line once positions are asked out of order.
 	lineStarts []int
 	containers map[int]int
@@ -281,7 +282,7 @@ func NewIndexedLocator(data []byte, spans *Spans) *Locator {
 // recorded), forgetting everything it knew of the previous one.
 func (l *Locator) Reset(data []byte, spans *Spans) {
 	l.data, l.spans = data, spans
-	l.lastOffset, l.lastLine, l.counted = 0, 1, 0
+	l.lastOffset, l.lastLine, l.lastLineStart, l.counted = 0, 1, 0, 0
 	l.lineStarts = l.lineStarts[:0]
 	if l.containers == nil {
 		l.containers = make(map[int]int, 8)
@@ -337,20 +338,28 @@ func (l *Locator) position(offset int) (int, int) {
 	if offset > len(l.data) {
 		offset = len(l.data)
 	}
-	column := offset - (bytes.LastIndexByte(l.data[:offset], '\n') + 1) + 1
 	// Lines are counted between this offset and the last one answered until
 	// that has cost a few passes over the document; then they are indexed.
 	if len(l.lineStarts) == 0 && l.counted <= 4*len(l.data) {
-		line := l.lastLine
+		line, lineStart := l.lastLine, l.lastLineStart
 		if offset >= l.lastOffset {
-			line += bytes.Count(l.data[l.lastOffset:offset], []byte{'\n'})
-			l.counted += offset - l.lastOffset
+			between := l.data[l.lastOffset:offset]
+			if n := bytes.Count(between, []byte{'\n'}); n > 0 {
+				line += n
+				lineStart = l.lastOffset + bytes.LastIndexByte(between, '\n') + 1
+			}
+			l.counted += 2 * len(between)
 		} else {
-			line -= bytes.Count(l.data[offset:l.lastOffset], []byte{'\n'})
-			l.counted += l.lastOffset - offset
+			between := l.data[offset:l.lastOffset]
+			if n := bytes.Count(between, []byte{'\n'}); n > 0 {
+				line -= n
+				lineStart = bytes.LastIndexByte(l.data[:offset], '\n') + 1
+				l.counted += offset - lineStart
+			}
+			l.counted += len(between)
 		}
-		l.lastOffset, l.lastLine = offset, line
-		return line, column
+		l.lastOffset, l.lastLine, l.lastLineStart = offset, line, lineStart
+		return line, offset - lineStart + 1
 	}
 	if len(l.lineStarts) == 0 {
 		l.lineStarts = append(l.lineStarts, 0)
@@ -372,7 +381,7 @@ func (l *Locator) position(offset int) (int, int) {
 			hi = mid - 1
 		}
 	}
-	return lo + 1, column
+	return lo + 1, offset - l.lineStarts[lo] + 1
 }
 
 // container scans the object or array starting at pos once.
