@@ -3,6 +3,7 @@ package validate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,4 +50,19 @@ func TestPlainlyHoldsAgreesWithFHIRPath(t *testing.T) {
 	assert.False(t, plainlyHolds("text.`div`.exists()", map[string]any{"text": map[string]any{}}))
 	assert.False(t, plainlyHolds("contained.meta.security.empty()", map[string]any{"contained": []any{}}))
 	assert.False(t, plainlyHolds("name.exists()", map[string]any{}))
+}
+
+func TestBoundedCacheStopsAtItsLimit(t *testing.T) {
+	var c boundedCache
+	for i := 0; i < maxCacheEntries+10; i++ {
+		got := c.loadOrStore(fmt.Sprintf("http://example.org/StructureDefinition/p%d", i), i)
+		assert.Equal(t, i, got)
+	}
+	assert.Equal(t, int64(maxCacheEntries), c.n.Load())
+	_, kept := c.load(fmt.Sprintf("http://example.org/StructureDefinition/p%d", maxCacheEntries+5))
+	assert.False(t, kept, "entries past the limit are not kept")
+	v, kept := c.load("http://example.org/StructureDefinition/p7")
+	assert.True(t, kept)
+	assert.Equal(t, 7, v)
+	assert.Equal(t, 7, c.loadOrStore("http://example.org/StructureDefinition/p7", 99), "the value kept first stays")
 }
