@@ -2,7 +2,9 @@ package validate
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
+	"unsafe"
 
 	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/profiles/fhirpath"
@@ -94,6 +96,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 			r.warnf("processing", "constraint-unparsable", "Constraint %s could not be compiled: %v", c.key, err)
 			continue
 		}
+		withVars := usesResource && !coreDefinition(n.owner.url)
 		if input == nil {
 			input, err = evalGuarded(func() (*fhirpath.Node, error) {
 				if in := r.nodeAt(len(r.path) - 1); in != nil {
@@ -107,7 +110,7 @@ func (r *run) constraints(n *node, focus any, typ string) {
 			}
 		}
 		var vars fhirpath.Env
-		if usesResource && !coreDefinition(n.owner.url) {
+		if withVars {
 			if env == nil {
 				env, _ = evalGuarded(func() (fhirpath.Env, error) { return r.constraintEnv(), nil })
 			}
@@ -122,12 +125,51 @@ func (r *run) constraints(n *node, focus any, typ string) {
 		if ok || empty {
 			continue
 		}
+		if r.quiet == 0 {
+			// The base definition and each profile repeat the same
+			// invariants: a failure on a value is reported once.
+			if identity := focusIdentity(focus); identity != nil {
+				k := failedKey{identity, c.key, c.expression, withVars}
+				if _, done := r.failed[k]; done {
+					continue
+				}
+				if r.failed == nil {
+					r.failed = make(map[failedKey]struct{}, 8)
+				}
+				r.failed[k] = struct{}{}
+			}
+		}
 		sev := conformance.SeverityError
 		if c.severity == "warning" {
 			sev = conformance.SeverityWarning
 		}
-		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, canonicalOf(n.owner)))
+		origin := c.source
+		if origin == "" {
+			origin = canonicalOf(n.owner)
+		}
+		r.add(sev, "invariant", "constraint-"+c.key, fmt.Sprintf("Constraint failed: %s: '%s' (defined in %s)", c.key, c.human, origin))
 	}
+}
+
+// failedKey names one invariant that failed on one value during a run.
+type failedKey struct {
+	focus               unsafe.Pointer
+	key, expression     string
+	withResourceContext bool
+}
+
+// focusIdentity returns what identifies an object or array value for the
+// duration of a run, or nil for other values.
+func focusIdentity(focus any) unsafe.Pointer {
+	switch v := focus.(type) {
+	case map[string]any:
+		return reflect.ValueOf(v).UnsafePointer()
+	case []any:
+		if len(v) > 0 {
+			return unsafe.Pointer(&v[0])
+		}
+	}
+	return nil
 }
 
 // plainlyHolds reports whether an invariant of DomainResource holds for

@@ -1,13 +1,16 @@
 package validate
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhsconform/conform/conformance"
 	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/nhsconform/conform/profiles/fhirxml"
 	fhirmodel "github.com/nhsconform/conform/profiles/model"
@@ -106,4 +109,23 @@ func TestUKCoreExamples(t *testing.T) {
 		}
 	}
 	compareGolden(t, "ukcore-examples-errors.json", got)
+}
+
+// TestFailedInvariantReportedOnce validates a Patient without narrative
+// against UKCore-Patient: the base definition and the profile both carry
+// dom-6, which is reported once, as defined in DomainResource.
+func TestFailedInvariantReportedOnce(t *testing.T) {
+	v, _ := ukCoreValidator(t)
+	doc := []byte(`{"resourceType": "Patient", "id": "p1", "gender": "female"}`)
+	out, err := v.Validate(context.Background(), doc, ukCoreSD+"UKCore-Patient")
+	require.NoError(t, err)
+	var dom6 []conformance.Issue
+	for _, is := range out.Issues {
+		if is.MessageID == "constraint-dom-6" {
+			dom6 = append(dom6, is)
+		}
+	}
+	require.Len(t, dom6, 1, "%v", out.Issues)
+	assert.Contains(t, dom6[0].Message, "(defined in http://hl7.org/fhir/StructureDefinition/DomainResource)")
+	assert.Equal(t, conformance.SeverityWarning, dom6[0].Severity)
 }

@@ -331,9 +331,14 @@ func (v *Validator) releaseRun(r *run) {
 		kids = nil
 	}
 	clear(kids)
+	failed := r.failed
+	if len(failed) > maxReusedKids {
+		failed = nil
+	}
+	clear(failed)
 	located := r.located
 	located.Reset(nil, nil)
-	*r = run{v: v, types: r.types, path: path[:0], nodes: nodes[:0], resources: resources[:0], bundles: bundles[:0], kids: kids, located: located, steps: r.steps[:0]}
+	*r = run{v: v, types: r.types, path: path[:0], nodes: nodes[:0], resources: resources[:0], bundles: bundles[:0], kids: kids, failed: failed, located: located, steps: r.steps[:0]}
 	v.runs.Put(r)
 }
 

@@ -40,6 +40,8 @@ type run struct {
 	// nodes caches the FHIRPath node of each path step (nil until needed).
 	nodes []*fhirpath.Node
 	kids  map[kidKey][]*fhirpath.Node
+	// failed holds the invariants already reported failing on each value.
+	failed map[failedKey]struct{}
 	// spans are where source's objects and arrays start and end, when known.
 	spans *fhirjson.Spans
 	// loc locates issues in source: nil until the first issue, then located.
