@@ -48,7 +48,7 @@ type packageFlags struct {
 func addPackageFlags(fs *pflag.FlagSet) *packageFlags {
 	pf := &packageFlags{command: fs.Name()}
 	fs.StringVar(&pf.dir, "fhir-cache", "", "FHIR package cache `DIR` (default $CONFORM_FHIR_CACHE, else ~/.fhir/packages)")
-	fs.StringArrayVar(&pf.igs, "ig", nil, "load an implementation guide `SRC`: package tarball, package folder, IG source folder, resource file or name#version from the cache (repeatable)")
+	fs.StringArrayVar(&pf.igs, "ig", nil, "load an implementation guide `SRC`: package tarball, package folder, IG source folder, folder of loose resources, resource file or name#version from the cache (repeatable)")
 	return pf
 }
 

@@ -134,7 +134,7 @@ func (e *ukCoreMissingError) Error() string {
 func loadPackPackages(e *env, pf *packageFlags, ps []*packs.Pack) (*packages.Set, error) {
 	set, err := pf.load(e)
 	if err != nil {
-		return nil, fmt.Errorf("load FHIR packages: %w", err)
+		return nil, err
 	}
 	cache := pf.cache(e)
 	for _, p := range ps {

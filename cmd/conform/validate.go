@@ -80,7 +80,7 @@ Exit codes: 0 no errors, 1 errors found, 2 usage or configuration (an unknown
 	}
 	set, err := pf.load(e)
 	if err != nil {
-		return failure(e, name, fmt.Errorf("load packages: %w", err))
+		return failure(e, name, err)
 	}
 	var server *terminology.Server
 	if *tx != "" {

@@ -147,3 +147,29 @@ func TestReadLimited(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, goodPatient, string(data))
 }
+
+// TestValidateWithFolderOfLooseResources loads the NHS England code systems,
+// kept as loose XML files without package.json, with --ig: codes are then
+// checked against them.
+func TestValidateWithFolderOfLooseResources(t *testing.T) {
+	cache := coreCache(t)
+	nhse := conformancetest.Shared(t, "fhir/sources/nhs-england")
+	outcome := func(code string) string {
+		return `{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid", "details": {"coding": [{"system": "https://fhir.nhs.uk/CodeSystem/http-error-codes", "code": "` + code + `"}]}}]}`
+	}
+	dir := t.TempDir()
+	known := writeFile(t, dir, "known.json", outcome("REC_BAD_REQUEST"))
+	unknown := writeFile(t, dir, "unknown.json", outcome("NOT_A_CODE"))
+
+	stdout, stderr, code := runCLI(t, "", nil, "validate", "--fhir-cache", cache, known)
+	assert.Equal(t, conformance.ExitPass, code, stderr)
+	assert.Contains(t, stdout, "codesystem-unknown", "without the folder the code system is unknown")
+
+	stdout, stderr, code = runCLI(t, "", nil, "validate", "--fhir-cache", cache, "--ig", nhse, known)
+	assert.Equal(t, conformance.ExitPass, code, stderr)
+	assert.NotContains(t, stdout, "codesystem-unknown")
+
+	stdout, stderr, code = runCLI(t, "", nil, "validate", "--fhir-cache", cache, "--ig", nhse, unknown)
+	assert.Equal(t, conformance.ExitFail, code, "stdout: %s\nstderr: %s", stdout, stderr)
+	assert.Contains(t, stdout, "NOT_A_CODE")
+}

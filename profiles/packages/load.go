@@ -77,11 +77,11 @@ func Load(ctx context.Context, opts LoadOptions) (*Set, error) {
 	return s, nil
 }
 
-// OpenSource opens src as a path when it exists, else as name#version from
-// the cache.
+// OpenSource opens src as a path when it exists (a folder of loose
+// resources as OpenFolder reads it), else as name#version from the cache.
 func OpenSource(c Cache, src string) (*Package, error) {
 	if _, err := os.Stat(src); err == nil {
-		return Open(src)
+		return OpenFolder(src)
 	}
 	if strings.Contains(src, "#") {
 		name, version, err := ParseRef(src)

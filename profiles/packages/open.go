@@ -206,10 +206,38 @@ func openSourceDir(dir string) (*Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p, p.addFolder(dir)
+}
+
+// OpenFolder reads every JSON and XML resource under dir, in any sub-folder
+// layout, as a local package named after the folder (name#local), for
+// resources kept loose rather than as a package (a set of code systems, a
+// folder of profiles). A folder that is a package is read as Open reads it.
+func OpenFolder(dir string) (*Package, error) {
+	p, err := Open(dir)
+	if !errors.Is(err, ErrNoManifest) {
+		return p, err
+	}
+	if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+		return p, err
+	}
+	p = &Package{Name: filepath.Base(filepath.Clean(dir)), Version: "local", Source: dir}
+	if err := p.addFolder(dir); err != nil {
+		return nil, fmt.Errorf("open folder %s: %w", dir, err)
+	}
+	if len(p.Resources) == 0 {
+		return nil, fmt.Errorf("open folder %s: no package.json and no FHIR resources", dir)
+	}
+	return p, nil
+}
+
+// addFolder adds every resource file under dir to p, skipping hidden
+// folders, node_modules and an IG Publisher project's output folders.
+func (p *Package) addFolder(dir string) error {
 	var total int64
 	count := 0
 	publisher := fileExists(filepath.Join(dir, "ig.ini")) || fileExists(filepath.Join(dir, "sushi-config.yaml"))
-	err = filepath.WalkDir(dir, func(full string, de fs.DirEntry, err error) error {
+	return filepath.WalkDir(dir, func(full string, de fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -236,10 +264,6 @@ func openSourceDir(dir string) (*Package, error) {
 		}
 		return p.addFile(dir, rel, de, &total)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // addFile reads, peeks and adds one resource file of a folder package; rel is

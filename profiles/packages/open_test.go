@@ -446,3 +446,32 @@ func TestXMLResourceJSONConcurrent(t *testing.T) {
 		assert.NoError(t, <-errs)
 	}
 }
+
+func TestOpenFolderOfLooseResources(t *testing.T) {
+	dir := conformancetest.Shared(t, "fhir/sources/nhs-england")
+	_, err := Open(dir)
+	require.ErrorIs(t, err, ErrNoManifest, "Open wants a package")
+
+	p, err := OpenFolder(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "nhs-england#local", p.ID())
+	types := map[string]int{}
+	for _, r := range p.Resources {
+		types[r.ResourceType]++
+	}
+	assert.Equal(t, map[string]int{"CodeSystem": 4, "ValueSet": 1}, types)
+
+	bars, err := OpenFolder(conformancetest.Shared(t, "fhir/sources/bars"))
+	require.NoError(t, err)
+	assert.Equal(t, "uk.nhsdigital.bars.r4#1.20.0-alpha", bars.ID(), "a folder with package.json is read as a package")
+
+	empty := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(empty, "notes.txt"), []byte("x"), 0o644))
+	_, err = OpenFolder(empty)
+	require.ErrorContains(t, err, "no package.json and no FHIR resources")
+
+	broken := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(broken, "cs.json"), []byte(`{"resourceType": "CodeSystem",`), 0o644))
+	_, err = OpenFolder(broken)
+	require.ErrorContains(t, err, "cs.json")
+}
