@@ -21,8 +21,11 @@ type plan struct {
 	context []extContext
 	// contextInvariants are StructureDefinition.contextInvariant expressions.
 	contextInvariants []string
-	// baseTypes is the chain of base definitions' URLs, the plan's own first.
+	// derivation is StructureDefinition.derivation: specialization or constraint.
 	derivation string
+	// vitalSigns marks the FHIR vital signs profiles, whose units binding
+	// is read as extensible (see relaxedBinding).
+	vitalSigns bool
 }
 
 type extContext struct {
@@ -167,6 +170,8 @@ func compilePlan(sd map[string]any) (*plan, error) {
 		typeName: sstr(sd, "type"), kind: sstr(sd, "kind"), derivation: sstr(sd, "derivation"),
 		byPath: map[string]*node{},
 	}
+	p.vitalSigns = p.typeName == "Observation" && coreDefinition(p.url) &&
+		(p.url == vitalSignsProfile || sstr(sd, "baseDefinition") == vitalSignsProfile)
 	for _, c := range slist(sd, "contextInvariant") {
 		if e, ok := c.(string); ok && e != "" {
 			p.contextInvariants = append(p.contextInvariants, e)
@@ -358,7 +363,7 @@ func compileNode(p *plan, em map[string]any) *node {
 	}
 	if b := sobj(em, "binding"); b != nil {
 		if vs := sstr(b, "valueSet"); vs != "" {
-			n.binding = &binding{strength: sstr(b, "strength"), valueSet: vs}
+			n.binding = &binding{strength: relaxedBinding(p, n.path, sstr(b, "strength"), vs), valueSet: vs}
 		}
 	}
 	for _, c := range slist(em, "constraint") {

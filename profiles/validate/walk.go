@@ -145,7 +145,7 @@ func (r *run) validateRoot(res map[string]any, base *plan, extra []*plan) {
 	r.path = append(r.path[:0], seg{expr: rt, index: -1, typ: rt})
 	r.nodes = append(r.nodes[:0], nil)
 	r.resourceWith(res, base, true)
-	for _, p := range extra {
+	for _, p := range append(extra, r.impliedPlans(res, rt, extra)...) {
 		r.resourceWith(res, p, false)
 	}
 }
@@ -628,6 +628,7 @@ func (r *run) embedded(obj map[string]any, n *node) {
 	case len(choices) > 1:
 		r.oneOfProfiles(obj, choices)
 	}
+	var declared []*plan
 	if meta, ok := obj["meta"].(map[string]any); ok {
 		for _, pr := range slist(meta, "profile") {
 			url, _ := pr.(string)
@@ -641,8 +642,12 @@ func (r *run) embedded(obj map[string]any, n *node) {
 			}
 			if pp.typeName == rt {
 				r.resourceWith(obj, pp, false)
+				declared = append(declared, pp)
 			}
 		}
+	}
+	for _, pp := range r.impliedPlans(obj, rt, append(declared, choices...)) {
+		r.resourceWith(obj, pp, false)
 	}
 	top.suffix, top.typ = saved, savedTyp
 }
