@@ -23,7 +23,7 @@ import (
 // "has an error" verdict must equal the HL7 Java validator's: the target,
 // 0.92 (255 of 277 steps agree). docs/VALIDATION.md lists each disagreement
 // with its reason.
-const minAgreement = 0.92
+const minAgreement = 0.925
 
 type suiteExpected struct {
 	Errors int `json:"errors"`
