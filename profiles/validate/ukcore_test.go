@@ -95,11 +95,11 @@ func TestUKCoreExamples(t *testing.T) {
 		}
 		return nil
 	})
-	for file, ids := range got {
-		kept := ids[:0]
-		for _, id := range ids {
-			if id != "nhs-number-invalid" {
-				kept = append(kept, id)
+	for file, errs := range got {
+		kept := errs[:0]
+		for _, e := range errs {
+			if e.id != "nhs-number-invalid" {
+				kept = append(kept, e)
 			}
 		}
 		if len(kept) == 0 {
@@ -108,7 +108,7 @@ func TestUKCoreExamples(t *testing.T) {
 			got[file] = kept
 		}
 	}
-	compareGolden(t, "ukcore-examples-errors.json", got)
+	compareGolden(t, "ukcore-examples-errors.json", "Errors in the UK Core examples (besides NHS Number check digits)", got)
 }
 
 // TestFailedInvariantReportedOnce validates a Patient without narrative
