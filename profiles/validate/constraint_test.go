@@ -66,3 +66,29 @@ func TestBoundedCacheStopsAtItsLimit(t *testing.T) {
 	assert.Equal(t, 7, v)
 	assert.Equal(t, 7, c.loadOrStore("http://example.org/StructureDefinition/p7", 99), "the value kept first stays")
 }
+
+func TestDuplicateElementIDs(t *testing.T) {
+	v := newCoreValidator(t)
+	tests := []struct {
+		name string
+		doc  string
+		dup  bool
+	}{
+		{name: "two elements with one id", doc: `{"resourceType": "Patient", "id": "p", "identifier": [{"id": "x", "value": "1"}, {"id": "x", "value": "2"}]}`, dup: true},
+		{name: "escaped key spelling id", doc: `{"resourceType": "Patient", "identifier": [{"id": "x", "value": "1"}, {"\u0069d": "x", "value": "2"}]}`, dup: true},
+		{name: "element id equal to the resource id", doc: `{"resourceType": "Patient", "id": "x", "identifier": [{"id": "x", "value": "1"}]}`},
+		{name: "distinct element ids", doc: `{"resourceType": "Patient", "identifier": [{"id": "x", "value": "1"}, {"id": "y", "value": "2"}]}`},
+		{name: "no element ids", doc: `{"resourceType": "Patient", "id": "p", "gender": "male"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := v.Validate(context.Background(), []byte(tc.doc))
+			require.NoError(t, err)
+			found := false
+			for _, is := range out.Issues {
+				found = found || is.MessageID == "element-id-duplicate"
+			}
+			assert.Equal(t, tc.dup, found, "%v", out.Issues)
+		})
+	}
+}

@@ -1,6 +1,8 @@
 package validate
 
 import (
+	"bytes"
+	"math"
 	"strings"
 
 	"github.com/nhsconform/conform/profiles/terminology"
@@ -169,6 +171,24 @@ func collectAnchors(div string, anchors map[string]bool) {
 // resource; contained resources have their own id space, and a
 // StructureDefinition's snapshot and differential repeat each other's ids.
 func (r *run) duplicateElementIDs(res map[string]any) {
+	if r.source != nil {
+		// Two element ids besides the resource's own need that many "id"
+		// keys in the document it was read from (counted once per run; an
+		// escaped key could spell "id" otherwise, so any \u counts as many).
+		if r.idKeys == 0 {
+			r.idKeys = 1 + bytes.Count(r.source, []byte(`"id"`))
+			if bytes.Contains(r.source, []byte(`\u`)) {
+				r.idKeys = math.MaxInt
+			}
+		}
+		need := 2
+		if _, ok := res["id"]; ok {
+			need++
+		}
+		if r.idKeys-1 < need {
+			return
+		}
+	}
 	seen := map[string]bool{}
 	var walk func(v any, top bool)
 	walk = func(v any, top bool) {

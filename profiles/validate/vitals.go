@@ -34,8 +34,8 @@ type impliedProfile struct {
 
 // vitalSignsByCode lists, in the order they are tried, the vital signs
 // profiles the FHIR specification requires of Observations by their code:
-// the first with a LOINC code among the Observation's codings applies, else
-// the first with a SNOMED CT code. The codes are those the HL7 validator
+// the first listing a LOINC code among the Observation's codings applies,
+// else the first listing a SNOMED CT code. The codes are those the HL7 validator
 // recognises.
 var vitalSignsByCode = []impliedProfile{
 	{url: "http://hl7.org/fhir/StructureDefinition/vitalspanel", name: "Vital Signs Panel",
@@ -68,26 +68,45 @@ var vitalSignsByCode = []impliedProfile{
 		snomed: []string{"251076008", "163033001", "163035008", "386534000", "386536003", "271649006", "271650006", "407556006", "407554009", "716579001", "399304008"}},
 }
 
+// vitalSignsLOINC and vitalSignsSNOMED index vitalSignsByCode by code: the
+// position of the first profile listing it.
+var vitalSignsLOINC, vitalSignsSNOMED = func() (map[string]int, map[string]int) {
+	loinc, snomed := map[string]int{}, map[string]int{}
+	for i := len(vitalSignsByCode) - 1; i >= 0; i-- {
+		for _, c := range vitalSignsByCode[i].loinc {
+			loinc[c] = i
+		}
+		for _, c := range vitalSignsByCode[i].snomed {
+			snomed[c] = i
+		}
+	}
+	return loinc, snomed
+}()
+
 // impliedVitalSigns returns the vital signs profile an Observation's code
 // calls for, with the code system's name and the code that called for it.
 func impliedVitalSigns(obs map[string]any) (ip *impliedProfile, systemName, code string) {
 	codings := slist(sobj(obs, "code"), "coding")
-	find := func(system string, codes func(*impliedProfile) []string) (*impliedProfile, string) {
-		for i := range vitalSignsByCode {
-			p := &vitalSignsByCode[i]
-			for _, c := range codings {
-				cm, _ := c.(map[string]any)
-				if sstr(cm, "system") == system && slices.Contains(codes(p), sstr(cm, "code")) {
-					return p, sstr(cm, "code")
-				}
+	find := func(system string, index map[string]int) (*impliedProfile, string) {
+		best, bestCode := len(vitalSignsByCode), ""
+		for _, c := range codings {
+			cm, _ := c.(map[string]any)
+			if sstr(cm, "system") != system {
+				continue
+			}
+			if i, ok := index[sstr(cm, "code")]; ok && i < best {
+				best, bestCode = i, sstr(cm, "code")
 			}
 		}
-		return nil, ""
+		if best == len(vitalSignsByCode) {
+			return nil, ""
+		}
+		return &vitalSignsByCode[best], bestCode
 	}
-	if p, c := find("http://loinc.org", func(p *impliedProfile) []string { return p.loinc }); p != nil {
+	if p, c := find("http://loinc.org", vitalSignsLOINC); p != nil {
 		return p, "LOINC", c
 	}
-	if p, c := find("http://snomed.info/sct", func(p *impliedProfile) []string { return p.snomed }); p != nil {
+	if p, c := find("http://snomed.info/sct", vitalSignsSNOMED); p != nil {
 		return p, "SNOMED CT", c
 	}
 	return nil, "", ""
