@@ -179,6 +179,8 @@ func FuzzValidate(f *testing.F) {
 		`{"resourceType":"StructureDefinition","type":"Patient","baseDefinition":"http://hl7.org/fhir/StructureDefinition/Patient","derivation":"constraint","differential":{"element":[{"path":"Patient.name","slicing":{"discriminator":[{"type":"value","path":"x.y"}]},"type":[{"code":"HumanName","profile":["http://hl7.org/fhir/StructureDefinition/Count"]}],"fixedString":"a"}]}}`,
 		`{"resourceType":"ValueSet","compose":{"include":[{"system":"http://hl7.org/fhir/administrative-gender","filter":[{"property":"notSelectable","op":"in","value":"true,,x"}]}]}}`,
 		`{"resourceType":"MeasureReport","measure":"http://example.org/m","group":[{"stratifier":[{"code":[{}]}]}]}`,
+		`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://snomed.info/sct","code":"276885007"},{"system":"http://loinc.org","code":"85354-9"}]},"component":[{"code":{"text":"x"},"valueQuantity":{"value":1,"code":"L/min"}}]}}]}`,
+		`{"resourceType":"Patient","identifier":[{"id":"x"},{"\u0069d":"x"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
