@@ -2,12 +2,17 @@ package validate
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 )
 
 // questionnaireResponse checks a QuestionnaireResponse against its
-// Questionnaire when one is loaded: answers to items that enableWhen
-// disables, and required items without an answer in a completed response.
+// Questionnaire: every item's linkId is in the Questionnaire, items keep its
+// order, answers have the item's type, are among its answer options and are
+// single unless the item repeats, no answers where enableWhen disables the
+// item, and required items answered in a completed response. A Questionnaire
+// that is not loaded is a warning saying the answers were not checked.
 func (r *run) questionnaireResponse(qr map[string]any) {
 	url, _ := qr["questionnaire"].(string)
 	if url == "" {
@@ -15,6 +20,9 @@ func (r *run) questionnaireResponse(qr map[string]any) {
 	}
 	q, ok := r.v.opts.Resolve(url)
 	if !ok || sstr(q, "resourceType") != "Questionnaire" {
+		r.push("questionnaire", "questionnaire", -1, "")
+		r.warnf("not-found", "questionnaire-not-found", "The questionnaire '%s' could not be resolved, so the answers were not checked against it", url)
+		r.pop()
 		return
 	}
 	completed := sstr(qr, "status") == "completed"
@@ -35,6 +43,16 @@ func (r *run) qrItems(defs, items []any, scopes [][]any, completed bool, depth i
 		}
 	}
 	present := map[string]bool{}
+	seen := map[string]bool{}
+	order := map[string]int{}
+	for i, d := range defs {
+		if dm, ok := d.(map[string]any); ok {
+			if _, dup := order[sstr(dm, "linkId")]; !dup {
+				order[sstr(dm, "linkId")] = i
+			}
+		}
+	}
+	last := -1
 	for i, it := range items {
 		im, ok := it.(map[string]any)
 		if !ok {
@@ -42,17 +60,30 @@ func (r *run) qrItems(defs, items []any, scopes [][]any, completed bool, depth i
 		}
 		link := sstr(im, "linkId")
 		def := byLink[link]
+		r.push("item", "item", i, "")
 		if def == nil {
+			r.errorf("structure", "questionnaire-item-unknown", "LinkId '%s' not found in questionnaire", link)
+			r.pop()
 			continue
 		}
+		if at := order[link]; at < last {
+			r.errorf("structure", "questionnaire-item-order", "Structural Error: items are out of order (item id = '%s')", link)
+		} else {
+			last = at
+		}
+		repeats, _ := def["repeats"].(bool)
+		if seen[link] && !repeats {
+			r.errorf("structure", "questionnaire-item-repeated", "Only one response item with this linkId allowed (item id = '%s')", link)
+		}
+		seen[link] = true
 		answers := slist(im, "answer")
 		if len(answers) > 0 {
 			present[link] = true
 		}
-		r.push("item", "item", i, "")
 		if len(answers) > 0 && !r.enabled(def, scopes) {
 			r.errorf("business-rule", "questionnaire-answer-not-enabled", "Item has answer, even though it is not enabled (item id = '%s')", link)
 		}
+		r.qrAnswers(def, answers, repeats)
 		var nested []any
 		for _, a := range answers {
 			if am, ok := a.(map[string]any); ok {
@@ -214,4 +245,104 @@ func compareOp(op string, c int) bool {
 		return c <= 0
 	}
 	return false
+}
+
+// answerTypes are the answer[x] types each Questionnaire item type allows
+// (R4: choice and open-choice answers are the types answerOption allows).
+var answerTypes = map[string][]string{
+	"boolean":     {"Boolean"},
+	"decimal":     {"Decimal"},
+	"integer":     {"Integer"},
+	"date":        {"Date"},
+	"dateTime":    {"DateTime"},
+	"time":        {"Time"},
+	"string":      {"String"},
+	"text":        {"String"},
+	"url":         {"Uri"},
+	"attachment":  {"Attachment"},
+	"reference":   {"Reference"},
+	"quantity":    {"Quantity"},
+	"choice":      {"Coding", "Integer", "Date", "Time", "String"},
+	"open-choice": {"Coding", "Integer", "Date", "Time", "String"},
+}
+
+// qrAnswers checks the answers of one response item against its
+// definition: how many, of which type, and among the answer options.
+func (r *run) qrAnswers(def map[string]any, answers []any, repeats bool) {
+	typ := sstr(def, "type")
+	if len(answers) == 0 {
+		return
+	}
+	switch typ {
+	case "group", "display":
+		r.errorf("structure", "questionnaire-answer-unexpected", "Items of type %s should not have answers", typ)
+		return
+	}
+	if len(answers) > 1 && !repeats {
+		r.errorf("structure", "questionnaire-answer-repeated", "Only one response answer item with this linkId allowed")
+	}
+	allowed, known := answerTypes[typ]
+	options := slist(def, "answerOption")
+	for i, a := range answers {
+		am, _ := a.(map[string]any)
+		key, val := answerValue(am)
+		if key == "" {
+			continue
+		}
+		r.push("answer", "answer", i, "")
+		got := strings.TrimPrefix(key, "value")
+		switch {
+		case known && !slices.Contains(allowed, got):
+			if len(allowed) == 1 {
+				r.errorf("structure", "questionnaire-answer-type", "Answer value must be of type %s", strings.ToLower(allowed[0][:1])+allowed[0][1:])
+			} else {
+				r.errorf("structure", "questionnaire-answer-type", "Answer value must be one of the types %s", strings.Join(allowed, ", "))
+			}
+		case typ == "choice" && len(options) > 0 && !amongOptions(options, got, val):
+			r.errorf("code-invalid", "questionnaire-answer-option", "The answer %s is not one of the options the questionnaire gives for this item", describeAnswer(got, val))
+		}
+		r.pop()
+	}
+}
+
+// answerValue returns the value[x] property of an answer.
+func answerValue(answer map[string]any) (string, any) {
+	for k, v := range answer {
+		if strings.HasPrefix(k, "value") && len(k) > len("value") {
+			return k, v
+		}
+	}
+	return "", nil
+}
+
+// amongOptions reports whether an answer of type typ ("Coding", "String",
+// ...) equals one of a choice item's answerOption values; Codings match on
+// system and code.
+func amongOptions(options []any, typ string, val any) bool {
+	for _, o := range options {
+		om, _ := o.(map[string]any)
+		ov, ok := om["value"+typ]
+		if !ok {
+			continue
+		}
+		if typ == "Coding" {
+			want, _ := ov.(map[string]any)
+			got, _ := val.(map[string]any)
+			if want != nil && got != nil && sstr(want, "code") == sstr(got, "code") && (sstr(want, "system") == "" || sstr(want, "system") == sstr(got, "system")) {
+				return true
+			}
+			continue
+		}
+		if jsonEqual(ov, val) {
+			return true
+		}
+	}
+	return false
+}
+
+func describeAnswer(typ string, val any) string {
+	if m, ok := val.(map[string]any); ok {
+		return fmt.Sprintf("(%s#%s)", sstr(m, "system"), sstr(m, "code"))
+	}
+	return fmt.Sprintf("'%v'", val)
 }
