@@ -2,7 +2,7 @@
 GO ?= go
 SHARED ?= ../shared
 
-.PHONY: build test lint bench packages demo
+.PHONY: build test lint staticcheck bench packages demo
 
 build:
 	$(GO) build -o bin/conform ./cmd/conform
@@ -14,6 +14,11 @@ lint:
 
 test: lint
 	$(GO) test -count=1 -timeout 15m ./...
+
+# staticcheck, fetched through the Go module proxy (not part of CI's make test).
+STATICCHECK_VERSION ?= v0.8.2
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -195,12 +195,11 @@ func compilePlan(sd map[string]any) (*plan, error) {
 			p.byPath[n.path] = n
 			continue
 		}
-		parentPath := n.path
-		if dot := strings.LastIndexByte(n.path, '.'); dot >= 0 {
-			parentPath = n.path[:dot]
-		} else {
+		dot := strings.LastIndexByte(n.path, '.')
+		if dot < 0 {
 			return nil, fmt.Errorf("structure definition %s: element %s is outside the root", p.url, n.path)
 		}
+		parentPath := n.path[:dot]
 		for len(stack) > 0 && stack[len(stack)-1].path != parentPath {
 			if n.sliceName != "" && stack[len(stack)-1].path == n.path && stack[len(stack)-1].sliceName == "" {
 				break

@@ -439,12 +439,7 @@ func (v *Validator) systemKind(url string) string {
 	return kind
 }
 
-// typePlan returns the plan of the base definition of a FHIR type.
-func (v *Validator) typePlan(name string) (*plan, error) {
-	pe := v.typePlanEntry(name)
-	return pe.p, pe.err
-}
-
+// typePlanEntry returns the plan of the base definition of a FHIR type.
 func (v *Validator) typePlanEntry(name string) *planEntry {
 	if e, ok := v.typePlans.load(name); ok {
 		return e.(*planEntry)

@@ -204,7 +204,7 @@ func (r *run) object(obj map[string]any, cn *node, resourceRoot bool) {
 		return
 	}
 	var countBuf, presentBuf [48]int
-	counts, present := countBuf[:0], presentBuf[:0]
+	var counts, present []int
 	if len(cn.children) <= len(countBuf) {
 		counts, present = countBuf[:len(cn.children)], presentBuf[:len(cn.children)]
 	} else {
