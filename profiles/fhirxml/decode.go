@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/nhsconform/conform/conformance"
+	"github.com/nhsconform/conform/profiles/fhirjson"
 	"github.com/nhsconform/conform/profiles/model"
 )
 
@@ -42,17 +44,92 @@ func (d *Decoder) DecodeIssues(data []byte) (map[string]any, []conformance.Issue
 	return d.decode(data, true)
 }
 
+// DecodePositions is Decode that also returns where each element of the
+// resource starts, to give findings on the decoded resource a line and
+// column.
+func (d *Decoder) DecodePositions(data []byte) (map[string]any, *Positions, error) {
+	pos := &Positions{at: map[string][2]int{}}
+	res, _, err := d.decodeWith(data, false, pos)
+	if err != nil {
+		return nil, nil, err
+	}
+	return res, pos, nil
+}
+
 func (d *Decoder) decode(data []byte, lenient bool) (map[string]any, []conformance.Issue, error) {
+	return d.decodeWith(data, lenient, nil)
+}
+
+func (d *Decoder) decodeWith(data []byte, lenient bool, pos *Positions) (map[string]any, []conformance.Issue, error) {
 	begin, err := prolog(data)
 	if err != nil {
 		return nil, nil, err
 	}
-	r := &reader{m: d.m, s: newScanner(data, begin), lenient: lenient}
+	r := &reader{m: d.m, s: newScanner(data, begin), lenient: lenient, positions: pos}
 	res, err := r.document()
 	if err != nil {
 		return nil, nil, err
 	}
 	return res, r.issues, nil
+}
+
+// Positions holds where the elements of a decoded XML resource start, by
+// their path in the JSON representation (identifier[0].system).
+type Positions struct {
+	at map[string][2]int
+}
+
+// Locate returns the line and column of the element at path, a path into
+// the JSON representation of the resource: the start of its XML element,
+// or of the nearest enclosing element the resource has.
+func (p *Positions) Locate(path []fhirjson.Step) (line, column int, ok bool) {
+	if p == nil {
+		return 0, 0, false
+	}
+	for n := len(path); n >= 0; n-- {
+		if lc, found := p.at[positionKey(path[:n])]; found {
+			return lc[0], lc[1], true
+		}
+	}
+	return 0, 0, false
+}
+
+func positionKey(path []fhirjson.Step) string {
+	var b strings.Builder
+	for _, st := range path {
+		if st.Index >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(st.Index))
+			b.WriteByte(']')
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(st.Key)
+	}
+	return b.String()
+}
+
+// record notes where the element now starting is, as the property name of
+// the object at r.jsonPath (index >= 0 for an array item), and returns the
+// path of its content and a function restoring the enclosing path.
+func (r *reader) record(name string, index int) func() {
+	if r.positions == nil {
+		return func() {}
+	}
+	key := name
+	if r.jsonPath != "" {
+		key = r.jsonPath + "." + name
+	}
+	if index >= 0 {
+		key += "[" + strconv.Itoa(index) + "]"
+	}
+	line, col := r.s.position(r.s.start)
+	r.positions.at[key] = [2]int{line, col}
+	saved := r.jsonPath
+	r.jsonPath = key
+	return func() { r.jsonPath = saved }
 }
 
 type reader struct {
@@ -62,6 +139,10 @@ type reader struct {
 	lenient bool
 	issues  []conformance.Issue
 	path    []string
+	// positions, when not nil, records where elements start; jsonPath is
+	// the JSON path of the object being read.
+	positions *Positions
+	jsonPath  string
 }
 
 // problem handles a problem with the content at the element being read (or
@@ -278,6 +359,10 @@ func (r *reader) readResource() (map[string]any, error) {
 			}
 		}
 	}
+	if root && r.positions != nil {
+		line, col := r.s.position(r.s.start)
+		r.positions.at[""] = [2]int{line, col}
+	}
 	obj := map[string]any{"resourceType": name}
 	if err := r.readObject(obj, typ.Root(), typ.Name); err != nil {
 		return nil, err
@@ -356,6 +441,16 @@ func (st *objectState) repeated(name string) bool {
 	return false
 }
 
+// count returns how many items of the repeating primitive name were read.
+func (st *objectState) count(name string) int {
+	for i := range st.primitives {
+		if st.primitives[i].name == name {
+			return len(st.primitives[i].vals)
+		}
+	}
+	return 0
+}
+
 func (st *objectState) add(name string, val any, ext map[string]any) {
 	var pa *primitiveArray
 	for i := range st.primitives {
@@ -419,6 +514,7 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code string, s
 		if ce.Array {
 			return r.errorf(name, "repeating xhtml is not supported")
 		}
+		r.record(name, -1)()
 		div, err := r.readXHTML(name)
 		if err != nil {
 			return err
@@ -435,6 +531,18 @@ func (r *reader) readChild(obj map[string]any, el *model.Element, code string, s
 	r.path = append(r.path, name)
 	defer func() { r.path = r.path[:len(r.path)-1] }()
 	typ, ok := r.m.Type(ccode)
+	if r.positions != nil {
+		index := -1
+		if ce.Array {
+			if ok && typ.Kind == model.KindPrimitive {
+				index = st.count(name)
+			} else {
+				vals, _ := obj[name].([]any)
+				index = len(vals)
+			}
+		}
+		defer r.record(name, index)()
+	}
 	if ok && typ.Kind == model.KindPrimitive {
 		val, ext, err := r.readPrimitive(typ)
 		if err != nil || val == nil && ext == nil {

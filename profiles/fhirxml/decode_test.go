@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhsconform/conform/profiles/fhirjson"
 	"github.com/nhsconform/conform/profiles/fhirxml"
 	"github.com/nhsconform/conform/profiles/model/modeltest"
 )
@@ -302,4 +303,59 @@ func TestAttributeNormalization(t *testing.T) {
 	got, err := dec.Decode([]byte("<Patient xmlns=\"http://hl7.org/fhir\"><id value=\"a\r\nb\tc\nd&#xA;e\"/></Patient>"))
 	require.NoError(t, err)
 	assert.Equal(t, "a b c d\ne", got["id"])
+}
+
+func TestDecodePositions(t *testing.T) {
+	dec := fhirxml.NewDecoder(modeltest.Core(t))
+	doc := `<?xml version="1.0" encoding="UTF-8"?>
+<Patient xmlns="http://hl7.org/fhir">
+  <id value="p1"/>
+  <text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml">x</div></text>
+  <contained>
+    <Organization>
+      <name value="Ward 9"/>
+    </Organization>
+  </contained>
+  <identifier>
+    <system value="https://fhir.nhs.uk/Id/nhs-number"/>
+  </identifier>
+  <identifier>
+    <system value="urn:x"/>
+    <value value="2"/>
+  </identifier>
+  <name>
+    <given value="Ann"/>
+    <given>
+      <extension url="http://example.org/e"><valueString value="x"/></extension>
+    </given>
+  </name>
+  <birthDate value="1970-01-01"/>
+</Patient>`
+	res, pos, err := dec.DecodePositions([]byte(doc))
+	require.NoError(t, err)
+	assert.Equal(t, "Patient", res["resourceType"])
+	tests := []struct {
+		path      []fhirjson.Step
+		line, col int
+	}{
+		{nil, 2, 1},
+		{[]fhirjson.Step{fhirjson.Key("id")}, 3, 3},
+		{[]fhirjson.Step{fhirjson.Key("text"), fhirjson.Key("div")}, 4, 36},
+		{[]fhirjson.Step{fhirjson.Key("contained"), fhirjson.Index(0), fhirjson.Key("name")}, 7, 7},
+		{[]fhirjson.Step{fhirjson.Key("identifier"), fhirjson.Index(1), fhirjson.Key("value")}, 15, 5},
+		{[]fhirjson.Step{fhirjson.Key("name"), fhirjson.Index(0), fhirjson.Key("given"), fhirjson.Index(1)}, 19, 5},
+		{[]fhirjson.Step{fhirjson.Key("name"), fhirjson.Index(0), fhirjson.Key("given"), fhirjson.Index(1), fhirjson.Key("extension"), fhirjson.Index(0)}, 20, 7},
+		{[]fhirjson.Step{fhirjson.Key("birthDate")}, 23, 3},
+		// A path the resource does not have: its nearest element.
+		{[]fhirjson.Step{fhirjson.Key("identifier"), fhirjson.Index(0), fhirjson.Key("value")}, 10, 3},
+		{[]fhirjson.Step{fhirjson.Key("gender")}, 2, 1},
+	}
+	for _, tc := range tests {
+		line, col, ok := pos.Locate(tc.path)
+		assert.True(t, ok, "%v", tc.path)
+		assert.Equal(t, []int{tc.line, tc.col}, []int{line, col}, "%v", tc.path)
+	}
+	var none *fhirxml.Positions
+	_, _, ok := none.Locate(nil)
+	assert.False(t, ok)
 }

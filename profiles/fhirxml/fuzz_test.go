@@ -73,6 +73,13 @@ func FuzzDecode(f *testing.F) {
 		if lerr != nil || !reflect.DeepEqual(res, lenient) {
 			t.Fatalf("strict read succeeded, lenient read differs: %v", lerr)
 		}
+		located, pos, err := dec.DecodePositions(data)
+		if err != nil || !reflect.DeepEqual(res, located) {
+			t.Fatalf("read with positions differs: %v", err)
+		}
+		if line, col, ok := pos.Locate(nil); !ok || line < 1 || col < 1 {
+			t.Fatalf("the resource element is not located: %d:%d %v", line, col, ok)
+		}
 		x, err := enc.Encode(res)
 		if err != nil {
 			t.Fatalf("encode what was decoded: %v", err)

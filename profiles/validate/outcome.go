@@ -18,7 +18,8 @@ const (
 // FromPackages returns a Validator over a package set: definitions resolved
 // through it, snapshots generated for differential-only profiles by the set's
 // shared generator, XML input read with the set's R4 model. Fields of opts
-// other than Resolve, Snapshot, Model and DecodeXML are kept.
+// other than Resolve, Snapshot, Model, DecodeXML and DecodeXMLPositions are
+// kept.
 func FromPackages(set *packages.Set, opts Options) (*Validator, error) {
 	opts.Resolve = set.ResolveJSON
 	gen := snapshot.ForSet(set)
@@ -35,7 +36,12 @@ func FromPackages(set *packages.Set, opts Options) (*Validator, error) {
 	}
 	if m := set.Model(); m != nil {
 		opts.Model = m
-		opts.DecodeXML = fhirxml.NewDecoder(m).Decode
+		dec := fhirxml.NewDecoder(m)
+		opts.DecodeXML = dec.Decode
+		opts.DecodeXMLPositions = func(data []byte) (map[string]any, SourceLocator, error) {
+			res, pos, err := dec.DecodePositions(data)
+			return res, pos, err
+		}
 	}
 	return New(opts)
 }

@@ -36,6 +36,16 @@ type SnapshotFunc func(sd map[string]any) (map[string]any, error)
 // XMLDecodeFunc converts a FHIR XML resource into the shared JSON representation.
 type XMLDecodeFunc func(data []byte) (map[string]any, error)
 
+// XMLPositionsFunc converts a FHIR XML resource as XMLDecodeFunc does and
+// also returns where its elements are, to give issues a line and column.
+type XMLPositionsFunc func(data []byte) (map[string]any, SourceLocator, error)
+
+// SourceLocator finds the line and column, in the document a resource was
+// read from, of the element at a path of the resource's JSON representation.
+type SourceLocator interface {
+	Locate(path []fhirjson.Step) (line, column int, ok bool)
+}
+
 // Options configure a Validator.
 type Options struct {
 	// Resolve finds StructureDefinitions, ValueSets and CodeSystems. Required.
@@ -51,6 +61,9 @@ type Options struct {
 	Snapshot SnapshotFunc
 	// DecodeXML converts XML input; nil rejects XML input with an error issue.
 	DecodeXML XMLDecodeFunc
+	// DecodeXMLPositions, when set, is used instead of DecodeXML and gives
+	// issues on XML input their line and column.
+	DecodeXMLPositions XMLPositionsFunc
 	// NHSNumberSeverity is the severity of an NHS Number failing its
 	// Modulus 11 check; empty means error.
 	NHSNumberSeverity conformance.Severity
@@ -187,6 +200,13 @@ func (v *Validator) expression(expr string) (*fhirpath.Expression, error) {
 func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...string) (conformance.Outcome, error) {
 	trimmed := bytes.TrimLeft(resource, " \t\r\n\xef\xbb\xbf")
 	if len(trimmed) > 0 && trimmed[0] == '<' {
+		if v.opts.DecodeXMLPositions != nil {
+			res, loc, err := v.opts.DecodeXMLPositions(resource)
+			if err != nil {
+				return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "Error parsing XML: " + err.Error(), MessageID: "xml-syntax"}}}, nil
+			}
+			return v.validateResource(ctx, res, nil, nil, loc, profiles)
+		}
 		if v.opts.DecodeXML == nil {
 			return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "XML input is not supported: no XML decoder is configured", MessageID: "xml-unsupported"}}}, nil
 		}
@@ -222,20 +242,22 @@ func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...s
 	if !ok {
 		return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "The JSON document is not an object, so it is not a FHIR resource", MessageID: "json-not-object"}}}, nil
 	}
-	return v.validateResource(ctx, obj, resource, spans, profiles)
+	return v.validateResource(ctx, obj, resource, spans, nil, profiles)
 }
 
 // ValidateResource validates an already decoded resource. source, when not
 // nil, is the JSON it was decoded from and gives issues their line and column.
 func (v *Validator) ValidateResource(ctx context.Context, res map[string]any, source []byte, profiles ...string) (conformance.Outcome, error) {
-	return v.validateResource(ctx, res, source, nil, profiles)
+	return v.validateResource(ctx, res, source, nil, nil, profiles)
 }
 
 // validateResource is ValidateResource with the spans recorded while
-// decoding source, when there are any, to locate issues faster.
-func (v *Validator) validateResource(ctx context.Context, res map[string]any, source []byte, spans *fhirjson.Spans, profiles []string) (conformance.Outcome, error) {
+// decoding source, when there are any, to locate issues faster, or with the
+// locator of a resource read from XML.
+func (v *Validator) validateResource(ctx context.Context, res map[string]any, source []byte, spans *fhirjson.Spans, loc SourceLocator, profiles []string) (conformance.Outcome, error) {
 	r := v.newRun(ctx, source, res)
 	r.spans = spans
+	r.loc = loc
 	defer v.releaseRun(r)
 	out := conformance.Outcome{}
 	rt, _ := res["resourceType"].(string)

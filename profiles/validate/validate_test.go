@@ -345,3 +345,31 @@ func TestTypeProfiles(t *testing.T) {
 		})
 	}
 }
+
+func TestIssuesLocatedInXMLAndAtMissingElements(t *testing.T) {
+	v, err := FromPackages(loadCore(t), Options{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	xmlDoc := "<Patient xmlns=\"http://hl7.org/fhir\">\n  <name>\n    <family value=\"Smith\"/>\n  </name>\n  <gender value=\"woman\"/>\n</Patient>"
+	out, err := v.Validate(ctx, []byte(xmlDoc))
+	require.NoError(t, err)
+	found := false
+	for _, is := range out.Issues {
+		if is.MessageID == "binding-required" {
+			found = true
+			assert.Equal(t, []int{5, 3}, []int{is.Line, is.Column}, "the <gender> element")
+		}
+	}
+	assert.True(t, found, "%v", out.Issues)
+
+	out, err = v.Validate(ctx, []byte("{\n  \"resourceType\": \"Observation\",\n  \"code\": {\"text\": \"x\"}\n}"))
+	require.NoError(t, err)
+	found = false
+	for _, is := range out.Issues {
+		if is.MessageID == "cardinality-min" {
+			found = true
+			assert.Equal(t, []int{1, 1}, []int{is.Line, is.Column}, "a missing status is placed at the resource: %+v", is)
+		}
+	}
+	assert.True(t, found, "%v", out.Issues)
+}

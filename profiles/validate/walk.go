@@ -47,8 +47,9 @@ type run struct {
 	idKeys int
 	// spans are where source's objects and arrays start and end, when known.
 	spans *fhirjson.Spans
-	// loc locates issues in source: nil until the first issue, then located.
-	loc     *fhirjson.Locator
+	// loc locates issues: the XML input's locator, or for JSON input nil
+	// until the first issue, then located.
+	loc     SourceLocator
 	located fhirjson.Locator
 	steps   []fhirjson.Step
 	// types caches the Validator's type plans for this run.
@@ -108,7 +109,7 @@ func (r *run) add(sev conformance.Severity, code, id, msg string) {
 		return
 	}
 	is := conformance.Issue{Severity: sev, Code: code, MessageID: id, Message: msg, Expression: r.expression()}
-	if r.source != nil {
+	if r.source != nil || r.loc != nil {
 		steps := r.steps[:0]
 		for i, s := range r.path {
 			if i == 0 {
@@ -124,8 +125,13 @@ func (r *run) add(sev conformance.Severity, code, id, msg string) {
 			r.loc = &r.located
 		}
 		r.steps = steps
-		if line, col, ok := r.loc.Locate(steps); ok {
-			is.Line, is.Column = line, col
+		// An element the resource does not have (a missing required one)
+		// is placed at its nearest enclosing element.
+		for n := len(steps); n >= 0; n-- {
+			if line, col, ok := r.loc.Locate(steps[:n]); ok {
+				is.Line, is.Column = line, col
+				break
+			}
 		}
 	}
 	r.issues = append(r.issues, is)
