@@ -73,6 +73,10 @@ func (d *Decoder) decodeWith(data []byte, lenient bool, pos *Positions) (map[str
 	return res, r.issues, nil
 }
 
+// maxPositions bounds how many element positions DecodePositions records;
+// later elements are located at their nearest recorded ancestor.
+const maxPositions = 1 << 20
+
 // Positions holds where the elements of a decoded XML resource start, by
 // their path in the JSON representation (identifier[0].system).
 type Positions struct {
@@ -125,8 +129,10 @@ func (r *reader) record(name string, index int) func() {
 	if index >= 0 {
 		key += "[" + strconv.Itoa(index) + "]"
 	}
-	line, col := r.s.position(r.s.start)
-	r.positions.at[key] = [2]int{line, col}
+	if len(r.positions.at) < maxPositions {
+		line, col := r.s.position(r.s.start)
+		r.positions.at[key] = [2]int{line, col}
+	}
 	saved := r.jsonPath
 	r.jsonPath = key
 	return func() { r.jsonPath = saved }
