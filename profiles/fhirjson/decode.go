@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"unicode/utf16"
@@ -69,7 +70,7 @@ func Decode(data []byte) (any, error) {
 // ends, in document order, so that a Locator can step over a container
 // without scanning it. A Spans may be reused for another document.
 type Spans struct {
-	start, end []int
+	start, end []int32
 }
 
 // Reset empties s for another document, keeping its storage.
@@ -82,14 +83,14 @@ func (s *Spans) endOf(pos int) (int, bool) {
 	lo, hi := 0, len(s.start)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if s.start[mid] < pos {
+		if int(s.start[mid]) < pos {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	if lo < len(s.start) && s.start[lo] == pos && s.end[lo] > pos {
-		return s.end[lo], true
+	if lo < len(s.start) && int(s.start[lo]) == pos && int(s.end[lo]) > pos {
+		return int(s.end[lo]), true
 	}
 	return 0, false
 }
@@ -100,6 +101,9 @@ func DecodeSpans(data []byte, spans *Spans) (any, error) {
 	d := decoder{data: data, spans: spans}
 	if spans != nil {
 		spans.Reset()
+		if len(data) > math.MaxInt32 {
+			d.spans = nil
+		}
 	}
 	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
 		d.pos = 3
@@ -187,7 +191,7 @@ func (d *decoder) value(depth int) (any, error) {
 			return d.array(depth + 1)
 		}
 		at := len(d.spans.start)
-		d.spans.start = append(d.spans.start, d.pos)
+		d.spans.start = append(d.spans.start, int32(d.pos))
 		d.spans.end = append(d.spans.end, 0)
 		var v any
 		var err error
@@ -196,7 +200,7 @@ func (d *decoder) value(depth int) (any, error) {
 		} else {
 			v, err = d.array(depth + 1)
 		}
-		d.spans.end[at] = d.pos
+		d.spans.end[at] = int32(d.pos)
 		return v, err
 	case c == '"':
 		return d.str()
