@@ -68,9 +68,11 @@ func Decode(data []byte) (any, error) {
 
 // Spans records where each object and array of a decoded document starts and
 // ends, in document order, so that a Locator can step over a container
-// without scanning it. A Spans may be reused for another document.
+// without scanning it. A Spans may be reused for another document; it also
+// keeps the decoder's scratch space for unescaping strings between documents.
 type Spans struct {
 	start, end []int32
+	scratch    []byte
 }
 
 // Reset empties s for another document, keeping its storage.
@@ -95,12 +97,22 @@ func (s *Spans) endOf(pos int) (int, bool) {
 	return 0, false
 }
 
+// maxKeptScratch bounds the scratch space a Spans keeps for the next
+// document, so one huge string does not stay allocated.
+const maxKeptScratch = 64 << 10
+
 // DecodeSpans is Decode that also records, when spans is not nil, where each
 // object and array starts and ends. spans is reset first.
 func DecodeSpans(data []byte, spans *Spans) (any, error) {
 	d := decoder{data: data, spans: spans}
 	if spans != nil {
 		spans.Reset()
+		d.scratch = spans.scratch
+		defer func() {
+			if cap(d.scratch) <= maxKeptScratch {
+				spans.scratch = d.scratch[:0]
+			}
+		}()
 		if len(data) > math.MaxInt32 {
 			d.spans = nil
 		}
