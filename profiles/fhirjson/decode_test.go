@@ -266,6 +266,14 @@ func TestSpansRecordEveryContainer(t *testing.T) {
 	_, err = DecodeSpans([]byte(`[]`), &spans)
 	require.NoError(t, err)
 	assert.Len(t, spans.start, 1, "a reused Spans starts empty")
+
+	// Escaped strings decoded through a reused Spans stay intact.
+	first, err := DecodeSpans([]byte(`{"a": "x\"y\u00e9", "b": ["\n\t"]}`), &spans)
+	require.NoError(t, err)
+	second, err := DecodeSpans([]byte(`{"c": "\\\\long\"er string\""}`), &spans)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": "x\"yé", "b": []any{"\n\t"}}, first)
+	assert.Equal(t, map[string]any{"c": `\\long"er string"`}, second)
 }
 
 func plainASCIIByteByByte(b []byte) bool {
