@@ -22,24 +22,32 @@ func xhtmlClean(s string) bool {
 	content := false
 	root := true
 	for i < len(s) {
-		c := s[i]
-		if c == '&' {
-			end := strings.IndexByte(s[i:], ';')
-			if end < 0 || !knownEntity(s[i+1:i+end]) {
+		if s[i] != '<' {
+			// A run of text up to the next tag: no '>', known entities only.
+			j := strings.IndexByte(s[i:], '<')
+			if j < 0 {
+				j = len(s) - i
+			}
+			text := s[i : i+j]
+			if strings.IndexByte(text, '>') >= 0 {
 				return false
 			}
-			content = true
-			i += end + 1
-			continue
-		}
-		if c != '<' {
-			if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-				if c == '>' {
+			for {
+				a := strings.IndexByte(text, '&')
+				if a < 0 {
+					break
+				}
+				end := strings.IndexByte(text[a:], ';')
+				if end < 0 || !knownEntity(text[a+1:a+end]) {
 					return false
 				}
 				content = true
+				text = text[a+end+1:]
 			}
-			i++
+			if !content && strings.TrimLeft(text, " \t\r\n") != "" {
+				content = true
+			}
+			i += j
 			continue
 		}
 		if strings.HasPrefix(s[i:], "<!--") {
