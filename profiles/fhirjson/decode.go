@@ -73,12 +73,18 @@ func Decode(data []byte) (any, error) {
 type Spans struct {
 	start, end []int32
 	scratch    []byte
+	ids        int
 }
 
 // Reset empties s for another document, keeping its storage.
 func (s *Spans) Reset() {
 	s.start, s.end = s.start[:0], s.end[:0]
+	s.ids = 0
 }
+
+// IDs returns how many properties named "id" (resource and element ids) the
+// document has, escaped names included.
+func (s *Spans) IDs() int { return s.ids }
 
 // endOf returns the offset just after the object or array starting at pos.
 func (s *Spans) endOf(pos int) (int, bool) {
@@ -264,6 +270,9 @@ func (d *decoder) object(depth int) (any, error) {
 		key, err := d.key()
 		if err != nil {
 			return nil, err
+		}
+		if key == "id" && d.spans != nil {
+			d.spans.ids++
 		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {

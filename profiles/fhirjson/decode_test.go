@@ -299,3 +299,13 @@ func FuzzPlainASCII(f *testing.F) {
 		}
 	})
 }
+
+func TestSpansCountIDs(t *testing.T) {
+	var spans Spans
+	_, err := DecodeSpans([]byte(`{"id": "a", "x": [{"id": "b"}, {"\u0069d": "c", "idx": "d"}], "y": "id"}`), &spans)
+	require.NoError(t, err)
+	assert.Equal(t, 3, spans.IDs(), "escaped names count; values and other names do not")
+	_, err = DecodeSpans([]byte(`{}`), &spans)
+	require.NoError(t, err)
+	assert.Equal(t, 0, spans.IDs())
+}

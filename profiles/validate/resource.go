@@ -1,8 +1,6 @@
 package validate
 
 import (
-	"bytes"
-	"math"
 	"strings"
 
 	"github.com/nhsconform/conform/profiles/terminology"
@@ -171,21 +169,14 @@ func collectAnchors(div string, anchors map[string]bool) {
 // resource; contained resources have their own id space, and a
 // StructureDefinition's snapshot and differential repeat each other's ids.
 func (r *run) duplicateElementIDs(res map[string]any) {
-	if r.source != nil {
+	if r.spans != nil {
 		// Two element ids besides the resource's own need that many "id"
-		// keys in the document it was read from (counted once per run; an
-		// escaped key could spell "id" otherwise, so any \u counts as many).
-		if r.idKeys == 0 {
-			r.idKeys = 1 + bytes.Count(r.source, []byte(`"id"`))
-			if bytes.Contains(r.source, []byte(`\u`)) {
-				r.idKeys = math.MaxInt
-			}
-		}
+		// properties in the document it was read from.
 		need := 2
 		if _, ok := res["id"]; ok {
 			need++
 		}
-		if r.idKeys-1 < need {
+		if r.spans.IDs() < need {
 			return
 		}
 	}

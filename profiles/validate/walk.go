@@ -42,9 +42,6 @@ type run struct {
 	kids  map[kidKey][]*fhirpath.Node
 	// failed holds the invariants already reported failing on each value.
 	failed map[failedKey]struct{}
-	// idKeys is one more than the number of "id" keys source may hold, 0
-	// until counted.
-	idKeys int
 	// spans are where source's objects and arrays start and end, when known.
 	spans *fhirjson.Spans
 	// loc locates issues: the XML input's locator, or for JSON input nil
