@@ -267,7 +267,8 @@ var answerTypes = map[string][]string{
 }
 
 // qrAnswers checks the answers of one response item against its
-// definition: how many, of which type, and among the answer options.
+// definition: how many, of which type, among the answer options, and in the
+// answer value set.
 func (r *run) qrAnswers(def map[string]any, answers []any, repeats bool) {
 	typ := sstr(def, "type")
 	if len(answers) == 0 {
@@ -283,6 +284,7 @@ func (r *run) qrAnswers(def map[string]any, answers []any, repeats bool) {
 	}
 	allowed, known := answerTypes[typ]
 	options := slist(def, "answerOption")
+	valueSet := sstr(def, "answerValueSet")
 	for i, a := range answers {
 		am, _ := a.(map[string]any)
 		key, val := answerValue(am)
@@ -300,6 +302,14 @@ func (r *run) qrAnswers(def map[string]any, answers []any, repeats bool) {
 			}
 		case typ == "choice" && len(options) > 0 && !amongOptions(options, got, val):
 			r.errorf("code-invalid", "questionnaire-answer-option", "The answer %s is not one of the options the questionnaire gives for this item", describeAnswer(got, val))
+		case got == "Coding" && valueSet != "":
+			// The item's answer value set binds a choice answer as required
+			// and an open-choice answer as extensible.
+			strength := "required"
+			if typ == "open-choice" {
+				strength = "extensible"
+			}
+			r.checkBinding(&node{binding: &binding{strength: strength, valueSet: valueSet}}, "Coding", val)
 		}
 		r.pop()
 	}

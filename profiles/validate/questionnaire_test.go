@@ -19,7 +19,8 @@ const testQuestionnaire = `{"resourceType": "Questionnaire", "url": "http://exam
 	{"linkId": "allergies", "text": "Allergies", "type": "string", "repeats": true},
 	{"linkId": "about", "text": "About you", "type": "group", "item": [
 		{"linkId": "age", "text": "Age", "type": "integer"}]},
-	{"linkId": "note", "text": "Thank you", "type": "display"}]}`
+	{"linkId": "note", "text": "Thank you", "type": "display"},
+	{"linkId": "sex", "text": "Sex", "type": "choice", "answerValueSet": "http://hl7.org/fhir/ValueSet/administrative-gender"}]}`
 
 func TestQuestionnaireResponseAgainstItsQuestionnaire(t *testing.T) {
 	set := loadCore(t)
@@ -50,6 +51,8 @@ func TestQuestionnaireResponseAgainstItsQuestionnaire(t *testing.T) {
 		{name: "answer to a group", doc: qr(smoker + `, {"linkId": "about", "answer": [{"valueString": "x"}]}`), wantID: "questionnaire-answer-unexpected"},
 		{name: "answer to a display item", doc: qr(smoker + `, {"linkId": "note", "answer": [{"valueString": "x"}]}`), wantID: "questionnaire-answer-unexpected"},
 		{name: "items out of order", doc: qr(`{"linkId": "allergies", "answer": [{"valueString": "nuts"}]}, ` + smoker), wantID: "questionnaire-item-order"},
+		{name: "answer in the answer value set", doc: qr(smoker + `, {"linkId": "sex", "answer": [{"valueCoding": {"system": "http://hl7.org/fhir/administrative-gender", "code": "female"}}]}`)},
+		{name: "answer outside the answer value set", doc: qr(smoker + `, {"linkId": "sex", "answer": [{"valueCoding": {"system": "http://example.org/sexes", "code": "x"}}]}`), wantID: "binding-required"},
 		{name: "required item missing", doc: qr(`{"linkId": "allergies", "answer": [{"valueString": "nuts"}]}`), wantID: "questionnaire-required-missing"},
 	}
 	for _, tc := range tests {
