@@ -3,6 +3,8 @@ package validate
 import (
 	"slices"
 	"strings"
+
+	fhirmodel "github.com/nhsconform/conform/profiles/model"
 )
 
 // bundleIndex resolves references between the entries of a Bundle.
@@ -43,6 +45,12 @@ func (r *run) bundleChecks(res map[string]any) {
 		}
 		if full == "" && inner != nil && bt != "transaction" && bt != "batch" && bt != "transaction-response" && bt != "batch-response" {
 			r.errorf("invalid", "bundle-fullurl-missing", "Except for transactions and batches, each entry in a Bundle must have a fullUrl which is the identity of the resource in the entry")
+		}
+		if want := restfulTypeID(full); want != "" && inner != nil {
+			rt, _ := inner["resourceType"].(string)
+			if id, _ := inner["id"].(string); id != "" && rt+"/"+id != want {
+				r.errorf("invalid", "bundle-fullurl-mismatch", "The fullUrl '%s' looks like a RESTful server URL, so it must end with the correct type and id (/%s/%s)", full, rt, id)
+			}
 		}
 		r.pop()
 		if inner == nil {
@@ -94,6 +102,21 @@ func (r *run) bundleResolve(ref string) map[string]any {
 }
 
 // typeIDTail returns the Type/id at the end of a RESTful URL, or "".
+// restfulTypeID returns the Type/id a fullUrl ends with when it looks like a
+// RESTful server URL (http or https, an R4 resource type and an id, perhaps a
+// version), which the resource's type and id must then match; else "".
+func restfulTypeID(url string) string {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return ""
+	}
+	tail := typeIDTail(url)
+	typ, _, _ := strings.Cut(tail, "/")
+	if tail == "" || !fhirmodel.IsR4ResourceType(typ) {
+		return ""
+	}
+	return strings.SplitN(tail, "/_history/", 2)[0]
+}
+
 func typeIDTail(url string) string {
 	url = strings.SplitN(url, "/_history/", 2)[0]
 	i := strings.LastIndexByte(url, '/')

@@ -373,3 +373,29 @@ func TestIssuesLocatedInXMLAndAtMissingElements(t *testing.T) {
 	}
 	assert.True(t, found, "%v", out.Issues)
 }
+
+func TestBundleFullUrlMatchesResource(t *testing.T) {
+	v := newCoreValidator(t)
+	bundle := func(fullURL string) []byte {
+		return []byte(`{"resourceType": "Bundle", "type": "collection", "entry": [{"fullUrl": "` + fullURL + `", "resource": {"resourceType": "Patient", "id": "p1"}}]}`)
+	}
+	for _, tc := range []struct {
+		fullURL  string
+		mismatch bool
+	}{
+		{"http://example.org/fhir/Patient/p1", false},
+		{"https://example.org/fhir/Patient/p1/_history/3", false},
+		{"http://example.org/fhir/Patient/p2", true},
+		{"http://example.org/fhir/Observation/p1", true},
+		{"urn:uuid:9d0c6f1e-4a36-4b4c-8d8e-1f2a3b4c5d6e", false},
+		{"http://example.org/things/Thing/p2", false},
+	} {
+		out, err := v.Validate(context.Background(), bundle(tc.fullURL))
+		require.NoError(t, err)
+		found := false
+		for _, is := range out.Issues {
+			found = found || is.MessageID == "bundle-fullurl-mismatch"
+		}
+		assert.Equal(t, tc.mismatch, found, "%s: %v", tc.fullURL, out.Issues)
+	}
+}
