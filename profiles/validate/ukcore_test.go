@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,4 +129,40 @@ func TestFailedInvariantReportedOnce(t *testing.T) {
 	require.Len(t, dom6, 1, "%v", out.Issues)
 	assert.Contains(t, dom6[0].Message, "(defined in http://hl7.org/fhir/StructureDefinition/DomainResource)")
 	assert.Equal(t, conformance.SeverityWarning, dom6[0].Severity)
+}
+
+// TestMustSupportCoverage validates Patients against UKCore-Patient: the
+// coverage of its Must Support elements is reported as information and
+// grows with the elements populated.
+func TestMustSupportCoverage(t *testing.T) {
+	v, _ := ukCoreValidator(t)
+	coverage := func(doc string) (int, int, string) {
+		out, err := v.Validate(context.Background(), []byte(doc), ukCoreSD+"UKCore-Patient")
+		require.NoError(t, err)
+		for _, is := range out.Issues {
+			if is.MessageID == "must-support-coverage" {
+				assert.Equal(t, conformance.SeverityInformation, is.Severity)
+				var present, total int
+				_, err := fmt.Sscanf(is.Message[strings.Index(is.Message, ": ")+2:], "%d of %d", &present, &total)
+				require.NoError(t, err, is.Message)
+				return present, total, is.Message
+			}
+		}
+		t.Fatalf("no coverage issue in %v", out.Issues)
+		return 0, 0, ""
+	}
+	p1, total, msg := coverage(`{"resourceType": "Patient", "gender": "female"}`)
+	assert.Greater(t, total, 5, msg)
+	assert.Contains(t, msg, "not present: ")
+	assert.Contains(t, msg, "Patient.birthDate")
+	p2, total2, msg2 := coverage(`{"resourceType": "Patient", "gender": "female", "birthDate": "1970-01-01", "name": [{"family": "Smith"}]}`)
+	assert.Equal(t, total, total2)
+	assert.Greater(t, p2, p1, msg2)
+	assert.NotContains(t, msg2, "Patient.birthDate")
+
+	out, err := v.Validate(context.Background(), []byte(`{"resourceType": "Patient", "gender": "female"}`))
+	require.NoError(t, err)
+	for _, is := range out.Issues {
+		assert.NotEqual(t, "must-support-coverage", is.MessageID, "no coverage against the base definition")
+	}
 }

@@ -173,6 +173,9 @@ func (r *run) resourceWith(res map[string]any, p *plan, base bool) {
 	}
 	r.object(res, p.root, true)
 	r.constraints(p.root, res, p.typeName)
+	if !base && r.quiet == 0 {
+		r.mustSupportCoverage(res, p)
+	}
 }
 
 func (r *run) resourceChecks(res map[string]any, rt string) {
