@@ -86,8 +86,10 @@ func (r *run) checkBinding(n *node, typ string, val any) {
 		lastCheck = chk
 	}
 	if unchecked != "" {
-		if b.strength == "required" {
-			r.infof("informational", "binding-not-checked", "The code %s was not checked against the value set %s: %s", describe(codes), b.valueSet, unchecked)
+		// A preferred binding's finding would itself be information, so only
+		// the checks that could give an error or a warning are reported.
+		if b.strength == "required" || b.strength == "extensible" {
+			r.infof("informational", "binding-not-checked", "The code %s was not checked against the value set %s (%s binding): %s", describe(codes), b.valueSet, b.strength, unchecked)
 		}
 		return
 	}
