@@ -40,7 +40,7 @@ type validateInput struct {
 
 func runValidate(e *env, args []string) conformance.ExitCode {
 	const name = "validate"
-	fs := newFlags(e, name, "[--ig SRC]... [--profile URL]... [--tx URL] [-o FORMAT] PATH...|-", `
+	fs := newFlags(e, name, "[--ig SRC]... [--profile URL]... [--tx URL] [--level SEVERITY] [-o FORMAT] PATH...|-", `
 Validate FHIR R4 resources (JSON, XML or NDJSON files, folders searched
 recursively for .json, .xml and .ndjson files, or '-' for standard input)
 against their base definition, the profiles in their meta.profile (an
@@ -54,7 +54,9 @@ information issue saying the code was not checked, unless --tx names a
 terminology server to ask.
 
 Outputs: text (default), json (conform's outcomes), operationoutcome (one
-OperationOutcome, or a Bundle of them naming each file), junit.
+OperationOutcome, or a Bundle of them naming each file), junit. --level
+warning leaves information issues (Must Support coverage, codes not
+checked ...) out of the output; --level error leaves warnings out too.
 
 Exit codes: 0 no errors, 1 errors found, 2 usage or configuration (an unknown
 --profile), 3 an input or package could not be read.`)
@@ -63,8 +65,13 @@ Exit codes: 0 no errors, 1 errors found, 2 usage or configuration (an unknown
 	tx := fs.String("tx", "", "terminology server base `URL` for value sets that cannot be expanded offline")
 	output := fs.StringP("output", "o", "text", "output `FORMAT`: "+strings.Join(validateOutputs, ", "))
 	nhsSeverity := fs.String("nhs-number-severity", "error", "severity of an NHS Number failing its check digit: error, warning or information")
+	level := fs.String("level", "information", "least severe issues to show: error, warning or information (the exit code is the same)")
 	if code, done := parseFlags(e, fs, args); done {
 		return code
+	}
+	least, ok := severityLevels[*level]
+	if !ok {
+		return usageError(e, name, "unknown --level %q (want error, warning or information)", *level)
 	}
 	if !contains(validateOutputs, *output) {
 		return usageError(e, name, "unknown output format %q (want %s)", *output, strings.Join(validateOutputs, ", "))
@@ -134,18 +141,50 @@ Exit codes: 0 no errors, 1 errors found, 2 usage or configuration (an unknown
 	if err := e.ctx.Err(); err != nil {
 		return failure(e, name, err)
 	}
+	failed := false
+	for _, o := range outcomes {
+		failed = failed || o.HasErrors()
+	}
+	for i := range outcomes {
+		outcomes[i].Issues = atLeast(outcomes[i].Issues, least)
+	}
 	if err := writeOutcomes(e.stdout, *output, outcomes); err != nil {
 		return failure(e, name, fmt.Errorf("write output: %w", err))
 	}
 	if readFailed {
 		return conformance.ExitIncomplete
 	}
-	for _, o := range outcomes {
-		if o.HasErrors() {
-			return conformance.ExitFail
-		}
+	if failed {
+		return conformance.ExitFail
 	}
 	return conformance.ExitPass
+}
+
+// severityLevels ranks the severities --level accepts, most severe first.
+var severityLevels = map[string]int{"error": 1, "warning": 2, "information": 3}
+
+// atLeast keeps the issues at least as severe as the level ranked least
+// (fatal ranks 0, above error).
+func atLeast(issues []conformance.Issue, least int) []conformance.Issue {
+	if least >= 3 {
+		return issues
+	}
+	kept := issues[:0]
+	for _, is := range issues {
+		rank := 3
+		switch is.Severity {
+		case conformance.SeverityFatal:
+			rank = 0
+		case conformance.SeverityError:
+			rank = 1
+		case conformance.SeverityWarning:
+			rank = 2
+		}
+		if rank <= least {
+			kept = append(kept, is)
+		}
+	}
+	return kept
 }
 
 func contains(list []string, s string) bool {

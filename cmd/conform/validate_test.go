@@ -55,6 +55,7 @@ func TestValidateCommand(t *testing.T) {
 		{name: "missing file", args: []string{filepath.Join(dir, "nope.json")}, want: conformance.ExitIncomplete},
 		{name: "bad tx url", args: []string{"--tx", "ftp://x", good}, want: conformance.ExitUsage},
 		{name: "NHS Number severity", args: []string{"--nhs-number-severity", "loud", good}, want: conformance.ExitUsage},
+		{name: "unknown level", args: []string{"--level", "hint", good}, want: conformance.ExitUsage, contains: "unknown --level"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,4 +173,17 @@ func TestValidateWithFolderOfLooseResources(t *testing.T) {
 	stdout, stderr, code = runCLI(t, "", nil, "validate", "--fhir-cache", cache, "--ig", nhse, unknown)
 	assert.Equal(t, conformance.ExitFail, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	assert.Contains(t, stdout, "NOT_A_CODE")
+}
+
+func TestValidateLevel(t *testing.T) {
+	cache := coreCache(t)
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.json", badPatient)
+	stdout, _, code := runCLI(t, "", nil, "validate", "--fhir-cache", cache, bad)
+	assert.Equal(t, conformance.ExitFail, code)
+	assert.Contains(t, stdout, "warning")
+	stdout, _, code = runCLI(t, "", nil, "validate", "--fhir-cache", cache, "--level", "error", bad)
+	assert.Equal(t, conformance.ExitFail, code, "the exit code does not depend on --level")
+	assert.Contains(t, stdout, "binding-required")
+	assert.NotContains(t, stdout, "constraint-dom-6", "warnings are left out")
 }
