@@ -59,7 +59,13 @@ warning leaves information issues (Must Support coverage, codes not
 checked ...) out of the output; --level error leaves warnings out too.
 
 Exit codes: 0 no errors, 1 errors found, 2 usage or configuration (an unknown
---profile), 3 an input or package could not be read.`)
+--profile), 3 an input or package could not be read.
+
+Examples:
+  conform validate --ig fhir.r4.ukcore.stu2#2.0.2 patient.json
+  conform validate --ig fhir.r4.ukcore.stu2#2.0.2 \
+    --profile https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient -o junit examples/ > validate.xml
+  curl -s https://server.example/fhir/Patient/1 | conform validate --level error -`)
 	pf := addPackageFlags(fs)
 	profiles := fs.StringArray("profile", nil, "also validate against the profile `URL` (repeatable)")
 	tx := fs.String("tx", "", "terminology server base `URL` for value sets that cannot be expanded offline")
