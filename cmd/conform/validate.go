@@ -118,31 +118,50 @@ Examples:
 			return usageError(e, name, "%s is a %s, not a StructureDefinition", p, rt)
 		}
 	}
-	inputs, err := collectInputs(e, fs.Args())
+	sources, err := collectSources(e, fs.Args())
 	if err != nil {
 		return failure(e, name, err)
 	}
-	outcomes := make([]conformance.Outcome, len(inputs))
-	readFailed := false
-	var wg sync.WaitGroup
-	next := make(chan int)
+	// Files are read one at a time as the workers take their resources, so
+	// a large folder is never held in memory whole.
+	type job struct {
+		at int
+		in validateInput
+	}
+	var (
+		mu         sync.Mutex
+		outcomes   []conformance.Outcome
+		readFailed bool
+		wg         sync.WaitGroup
+	)
+	jobs := make(chan job)
 	workers := runtime.GOMAXPROCS(0)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				outcomes[i] = validateOne(e, v, inputs[i], *profiles)
+			for j := range jobs {
+				o := validateOne(e, v, j.in, *profiles)
+				mu.Lock()
+				outcomes[j.at] = o
+				mu.Unlock()
 			}
 		}()
 	}
-	for i := range inputs {
-		if inputs[i].err != nil {
-			readFailed = true
+	for _, src := range sources {
+		if e.ctx.Err() != nil {
+			break
 		}
-		next <- i
+		for _, in := range src.inputs() {
+			mu.Lock()
+			at := len(outcomes)
+			outcomes = append(outcomes, conformance.Outcome{})
+			readFailed = readFailed || in.err != nil
+			mu.Unlock()
+			jobs <- job{at, in}
+		}
 	}
-	close(next)
+	close(jobs)
 	wg.Wait()
 	if err := e.ctx.Err(); err != nil {
 		return failure(e, name, err)
@@ -218,13 +237,30 @@ func validateOne(e *env, v *validate.Validator, in validateInput, profiles []str
 	return out
 }
 
-// collectInputs expands the command's arguments into resources to validate.
-func collectInputs(e *env, args []string) ([]validateInput, error) {
-	var inputs []validateInput
+// inputSource is one argument's file, or standard input already read.
+type inputSource struct {
+	path  string
+	stdin bool
+	data  []byte
+	err   error
+}
+
+// inputs reads the source and splits it into resources to validate.
+func (s inputSource) inputs() []validateInput {
+	if s.stdin {
+		return splitInput("-", s.data, s.err)
+	}
+	return readInputFile(s.path)
+}
+
+// collectSources expands the command's arguments into the files to
+// validate (folders searched recursively, in name order) and standard input.
+func collectSources(e *env, args []string) ([]inputSource, error) {
+	var sources []inputSource
 	for _, arg := range args {
 		if arg == "-" {
 			data, err := readBounded(e.stdin, "standard input")
-			inputs = append(inputs, splitInput("-", data, err)...)
+			sources = append(sources, inputSource{stdin: true, data: data, err: err})
 			continue
 		}
 		info, err := os.Stat(arg)
@@ -232,7 +268,7 @@ func collectInputs(e *env, args []string) ([]validateInput, error) {
 			return nil, fmt.Errorf("read %s: %w", arg, err)
 		}
 		if !info.IsDir() {
-			inputs = append(inputs, readInputFile(arg)...)
+			sources = append(sources, inputSource{path: arg})
 			continue
 		}
 		var files []string
@@ -256,10 +292,10 @@ func collectInputs(e *env, args []string) ([]validateInput, error) {
 		}
 		sort.Strings(files)
 		for _, f := range files {
-			inputs = append(inputs, readInputFile(f)...)
+			sources = append(sources, inputSource{path: f})
 		}
 	}
-	return inputs, nil
+	return sources, nil
 }
 
 func readInputFile(path string) []validateInput {
