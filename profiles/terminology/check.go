@@ -84,7 +84,16 @@ type Server struct {
 
 	mu    sync.Mutex
 	cache map[string]serverAnswer
+	// failures counts calls failed in a row (no connection, timeouts, 5xx);
+	// at maxServerFailures the server is not asked again.
+	failures int
+	lastErr  error
 }
+
+// maxServerFailures is how many calls in a row may fail before a Server
+// stops asking, so an unreachable server costs a few timeouts rather than
+// one per code.
+const maxServerFailures = 3
 
 type serverAnswer struct {
 	ok  bool
@@ -124,6 +133,13 @@ func (s *Server) ValidateCode(ctx context.Context, valueSet, system, code string
 	if hit {
 		return a.ok, a.msg, nil
 	}
+	s.mu.Lock()
+	if s.failures >= maxServerFailures {
+		err := s.lastErr
+		s.mu.Unlock()
+		return false, "", fmt.Errorf("terminology server %s not asked after %d failed calls in a row: %w", s.base, maxServerFailures, err)
+	}
+	s.mu.Unlock()
 	q := url.Values{}
 	q.Set("url", valueSet)
 	if system != "" {
@@ -137,16 +153,22 @@ func (s *Server) ValidateCode(ctx context.Context, valueSet, system, code string
 	req.Header.Set("Accept", "application/fhir+json")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return false, "", fmt.Errorf("call $validate-code: %w", err)
+		return false, "", s.failed(fmt.Errorf("call $validate-code: %w", err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
-		return false, "", fmt.Errorf("read $validate-code response: %w", err)
+		return false, "", s.failed(fmt.Errorf("read $validate-code response: %w", err))
 	}
 	if len(body) > maxAnswer {
 		return false, "", fmt.Errorf("read $validate-code response: larger than %d bytes", maxAnswer)
 	}
+	if resp.StatusCode >= 500 {
+		return false, "", s.failed(fmt.Errorf("call $validate-code: server answered %s", resp.Status))
+	}
+	s.mu.Lock()
+	s.failures = 0
+	s.mu.Unlock()
 	if resp.StatusCode != http.StatusOK {
 		return false, "", fmt.Errorf("call $validate-code: server answered %s", resp.Status)
 	}
@@ -160,6 +182,18 @@ func (s *Server) ValidateCode(ctx context.Context, valueSet, system, code string
 	}
 	s.mu.Unlock()
 	return a.ok, a.msg, nil
+}
+
+// failed counts a call that failed for want of a working server.
+func (s *Server) failed(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	s.mu.Lock()
+	s.failures++
+	s.lastErr = err
+	s.mu.Unlock()
+	return err
 }
 
 func parseParameters(body []byte) (serverAnswer, error) {

@@ -3,6 +3,7 @@ package terminology
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -151,4 +152,24 @@ func TestNewServerRejectsBadURL(t *testing.T) {
 		_, err := NewServer(u, time.Second)
 		assert.Error(t, err, u)
 	}
+}
+
+func TestServerStopsAskingAfterFailuresInARow(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		time.Sleep(200 * time.Millisecond)
+	}))
+	defer srv.Close()
+	server, err := NewServer(srv.URL, 50*time.Millisecond)
+	require.NoError(t, err)
+	server.client.RetryMax = 0
+	for i := 0; i < maxServerFailures; i++ {
+		_, _, err := server.ValidateCode(context.Background(), "http://example.org/vs", "http://snomed.info/sct", fmt.Sprint(i))
+		require.Error(t, err)
+	}
+	asked := calls.Load()
+	_, _, err = server.ValidateCode(context.Background(), "http://example.org/vs", "http://snomed.info/sct", "99")
+	require.ErrorContains(t, err, "not asked after 3 failed calls in a row")
+	assert.Equal(t, asked, calls.Load(), "no further call once the server has failed three times in a row")
 }
