@@ -151,7 +151,7 @@ func (r *run) validateRoot(res map[string]any, base *plan, extra []*plan) {
 	r.path = append(r.path[:0], seg{expr: rt, index: -1, typ: rt})
 	r.nodes = append(r.nodes[:0], nil)
 	r.resourceWith(res, base, true)
-	for _, p := range append(extra, r.impliedPlans(res, rt, extra)...) {
+	for _, p := range append(slices.Clip(extra), r.impliedPlans(res, rt, extra)...) {
 		r.resourceWith(res, p, false)
 	}
 }
@@ -655,7 +655,7 @@ func (r *run) embedded(obj map[string]any, n *node) {
 			}
 		}
 	}
-	for _, pp := range r.impliedPlans(obj, rt, append(declared, choices...)) {
+	for _, pp := range r.impliedPlans(obj, rt, append(slices.Clip(declared), choices...)) {
 		r.resourceWith(obj, pp, false)
 	}
 	top.suffix, top.typ = saved, savedTyp
