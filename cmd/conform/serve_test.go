@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,29 +16,12 @@ import (
 	"github.com/nhsconform/conform/scenarios/refserver"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServe runs 'conform serve' in the background until the test ends and
 // returns its output so far once the listening line and the next are printed.
-func startServe(t *testing.T, args ...string) (base string, stdout *syncBuffer) {
+func startServe(t *testing.T, args ...string) (base string, stdout *conformancetest.SyncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errb := &syncBuffer{}, &syncBuffer{}
+	out, errb := &conformancetest.SyncBuffer{}, &conformancetest.SyncBuffer{}
 	e := &env{ctx: ctx, stdin: strings.NewReader(""), stdout: out, stderr: errb, getenv: func(string) string { return "" }}
 	codes := make(chan conformance.ExitCode, 1)
 	go func() { codes <- run(e, append([]string{"serve"}, args...)) }()

@@ -4,79 +4,11 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/nhsconform/conform/conformance"
-	"github.com/nhsconform/conform/conformance/conformancetest"
 )
-
-func clinicalCorpus(b *testing.B) [][]byte {
-	b.Helper()
-	ex := readExamples(b, clinicalNames(b))
-	names := make([]string, 0, len(ex))
-	for n := range ex {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	out := make([][]byte, len(names))
-	for i, n := range names {
-		out[i] = ex[n]
-	}
-	return out
-}
-
-// validateAll validates every document with workers goroutines.
-func validateAll(b *testing.B, v *Validator, docs [][]byte, workers int) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(docs) {
-					return
-				}
-				if _, err := v.Validate(context.Background(), docs[i]); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-func benchmarkClinical(b *testing.B, workers int) {
-	v := newCoreValidator(b)
-	docs := clinicalCorpus(b)
-	validateAll(b, v, docs, workers)
-	// Collect the package loading's garbage now, not inside the timing.
-	runtime.GC()
-	cpu0 := conformancetest.ProcessCPU()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		validateAll(b, v, docs, workers)
-	}
-	b.StopTimer()
-	b.ReportMetric(float64(len(docs)*b.N)/b.Elapsed().Seconds(), "resources/s")
-	if used := conformancetest.ProcessCPU() - cpu0; used > 0 {
-		b.ReportMetric(float64(len(docs)*b.N)/used.Seconds(), "resources/cpu-s")
-	}
-}
-
-// BenchmarkClinicalExamples validates the 705 clinical R4 examples with every
-// check on, using one worker per available core.
-func BenchmarkClinicalExamples(b *testing.B) { benchmarkClinical(b, runtime.GOMAXPROCS(0)) }
-
-// BenchmarkClinicalExamplesOneCore is the same on a single worker; run it
-// with -cpu 1 to hold the process to one core.
-func BenchmarkClinicalExamplesOneCore(b *testing.B) { benchmarkClinical(b, 1) }
 
 // transactionBundle builds a transaction Bundle of n entries: Patients and
 // Observations referring to them by urn:uuid fullUrl.

@@ -36,22 +36,23 @@ func (r *run) qrItems(defs, items []any, scopes [][]any, completed bool, depth i
 		return
 	}
 	scopes = append(scopes, items)
+	// byLink finds each item's definition; order is where its linkId first
+	// stands among the definitions.
 	byLink := map[string]map[string]any{}
-	for _, d := range defs {
-		if dm, ok := d.(map[string]any); ok {
-			byLink[sstr(dm, "linkId")] = dm
+	order := map[string]int{}
+	for i, d := range defs {
+		dm, ok := d.(map[string]any)
+		if !ok {
+			continue
+		}
+		link := sstr(dm, "linkId")
+		byLink[link] = dm
+		if _, dup := order[link]; !dup {
+			order[link] = i
 		}
 	}
 	present := map[string]bool{}
 	seen := map[string]bool{}
-	order := map[string]int{}
-	for i, d := range defs {
-		if dm, ok := d.(map[string]any); ok {
-			if _, dup := order[sstr(dm, "linkId")]; !dup {
-				order[sstr(dm, "linkId")] = i
-			}
-		}
-	}
 	last := -1
 	for i, it := range items {
 		im, ok := it.(map[string]any)

@@ -59,16 +59,3 @@ func readExamples(t testing.TB, names map[string]bool) map[string][]byte {
 	}
 	return out
 }
-
-func clinicalNames(t testing.TB) map[string]bool {
-	t.Helper()
-	b, err := os.ReadFile(conformancetest.Shared(t, "testsuites/bench/clinical-examples.txt"))
-	require.NoError(t, err)
-	names := map[string]bool{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			names[l] = true
-		}
-	}
-	return names
-}

@@ -200,21 +200,21 @@ func (v *Validator) expression(expr string) (*fhirpath.Expression, error) {
 func (v *Validator) Validate(ctx context.Context, resource []byte, profiles ...string) (conformance.Outcome, error) {
 	trimmed := bytes.TrimLeft(resource, " \t\r\n\xef\xbb\xbf")
 	if len(trimmed) > 0 && trimmed[0] == '<' {
-		if v.opts.DecodeXMLPositions != nil {
-			res, loc, err := v.opts.DecodeXMLPositions(resource)
-			if err != nil {
-				return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "Error parsing XML: " + err.Error(), MessageID: "xml-syntax"}}}, nil
-			}
-			return v.validateResource(ctx, res, nil, nil, loc, profiles)
-		}
-		if v.opts.DecodeXML == nil {
+		var res map[string]any
+		var loc SourceLocator
+		var err error
+		switch {
+		case v.opts.DecodeXMLPositions != nil:
+			res, loc, err = v.opts.DecodeXMLPositions(resource)
+		case v.opts.DecodeXML != nil:
+			res, err = v.opts.DecodeXML(resource)
+		default:
 			return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "XML input is not supported: no XML decoder is configured", MessageID: "xml-unsupported"}}}, nil
 		}
-		res, err := v.opts.DecodeXML(resource)
 		if err != nil {
 			return conformance.Outcome{Issues: []conformance.Issue{{Severity: conformance.SeverityFatal, Code: "structure", Message: "Error parsing XML: " + err.Error(), MessageID: "xml-syntax"}}}, nil
 		}
-		return v.ValidateResource(ctx, res, nil, profiles...)
+		return v.validateResource(ctx, res, nil, nil, loc, profiles)
 	}
 	spans, _ := v.spans.Get().(*fhirjson.Spans)
 	if spans == nil {

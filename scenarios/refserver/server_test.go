@@ -11,11 +11,11 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/nhsconform/conform/conformance/conformancetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -729,7 +729,7 @@ func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
 }
 
 func TestPushFailureIsLoggedWithoutPassword(t *testing.T) {
-	var log syncBuffer
+	var log conformancetest.SyncBuffer
 	srv, err := New(Options{PushURL: "http://user:s3cret@receiver.test/fhir", PushClient: &http.Client{Transport: failingTransport{}}, Log: &log})
 	require.NoError(t, err)
 	e := &testEnv{t: t, srv: srv, pushes: &pushRecorder{}}
@@ -737,23 +737,6 @@ func TestPushFailureIsLoggedWithoutPassword(t *testing.T) {
 	srv.Wait()
 	assert.Contains(t, log.String(), "push: send message to http://user:xxxxx@receiver.test/fhir/$process-message")
 	assert.NotContains(t, log.String(), "s3cret")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestClockStampsAndLastUpdatedSearch(t *testing.T) {
