@@ -13,6 +13,20 @@ const (
 	SeverityInformation Severity = "information"
 )
 
+// Rank orders severities, most severe first: fatal 0, error 1, warning 2,
+// information (and anything else) 3.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityFatal:
+		return 0
+	case SeverityError:
+		return 1
+	case SeverityWarning:
+		return 2
+	}
+	return 3
+}
+
 // Issue is one finding about a resource, shaped like OperationOutcome.issue.
 type Issue struct {
 	Severity Severity `json:"severity"`

@@ -75,8 +75,10 @@ Examples:
 	if code, done := parseFlags(e, fs, args); done {
 		return code
 	}
-	least, ok := severityLevels[*level]
-	if !ok {
+	least := conformance.Severity(*level).Rank()
+	switch conformance.Severity(*level) {
+	case conformance.SeverityError, conformance.SeverityWarning, conformance.SeverityInformation:
+	default:
 		return usageError(e, name, "unknown --level %q (want error, warning or information)", *level)
 	}
 	if !contains(validateOutputs, *output) {
@@ -185,27 +187,11 @@ Examples:
 	return conformance.ExitPass
 }
 
-// severityLevels ranks the severities --level accepts, most severe first.
-var severityLevels = map[string]int{"error": 1, "warning": 2, "information": 3}
-
-// atLeast keeps the issues at least as severe as the level ranked least
-// (fatal ranks 0, above error).
+// atLeast keeps the issues ranked least or above (conformance.Severity.Rank).
 func atLeast(issues []conformance.Issue, least int) []conformance.Issue {
-	if least >= 3 {
-		return issues
-	}
 	kept := issues[:0]
 	for _, is := range issues {
-		rank := 3
-		switch is.Severity {
-		case conformance.SeverityFatal:
-			rank = 0
-		case conformance.SeverityError:
-			rank = 1
-		case conformance.SeverityWarning:
-			rank = 2
-		}
-		if rank <= least {
+		if is.Severity.Rank() <= least {
 			kept = append(kept, is)
 		}
 	}

@@ -371,18 +371,6 @@ func canonicalOf(p *plan) string {
 	return p.url
 }
 
-func severityRank(s conformance.Severity) int {
-	switch s {
-	case conformance.SeverityFatal:
-		return 0
-	case conformance.SeverityError:
-		return 1
-	case conformance.SeverityWarning:
-		return 2
-	}
-	return 3
-}
-
 func (r *run) outcome(out conformance.Outcome) conformance.Outcome {
 	seen := make(map[string]bool, len(r.issues))
 	issues := r.issues[:0]
@@ -405,7 +393,7 @@ func (r *run) outcome(out conformance.Outcome) conformance.Outcome {
 		if a.Expression != b.Expression {
 			return a.Expression < b.Expression
 		}
-		if ra, rb := severityRank(a.Severity), severityRank(b.Severity); ra != rb {
+		if ra, rb := a.Severity.Rank(), b.Severity.Rank(); ra != rb {
 			return ra < rb
 		}
 		return a.Message < b.Message

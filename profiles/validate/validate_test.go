@@ -17,7 +17,7 @@ import (
 func findings(out conformance.Outcome, min conformance.Severity) []string {
 	var ids []string
 	for _, is := range out.Issues {
-		if severityRank(is.Severity) <= severityRank(min) {
+		if is.Severity.Rank() <= min.Rank() {
 			ids = append(ids, is.MessageID)
 		}
 	}
